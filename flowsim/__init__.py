@@ -1,0 +1,84 @@
+"""flowsim: deterministic simulation and verification of smart revert in parallel task flows.
+
+The pipeline: build a flow from the model's frozen values, :func:`compile` it, run it with
+:func:`simulate`, and read the :class:`Result` and its :class:`Trace`.
+
+>>> import flowsim as fs
+>>> flow = fs.LinearFlow(name="f", children=[fs.Task(name="a", fails_on=[1])])
+>>> fs.simulate(flow).flow_state
+<FlowState.REVERTED: 'REVERTED'>
+"""
+
+from .compile import CompiledFlow, compile
+from .engine import simulate
+from .errors import (
+    CompileError,
+    EventBudgetExceeded,
+    FlowsimError,
+    ModelError,
+    ScenarioError,
+)
+from .model import (
+    AlwaysRetry,
+    AlwaysRevert,
+    AlwaysRevertAll,
+    Controller,
+    Depth,
+    ForEach,
+    GraphFlow,
+    HistoryEntry,
+    LinearFlow,
+    Link,
+    Options,
+    ParameterizedForEach,
+    Retry,
+    Scenario,
+    Strategy,
+    Task,
+    Times,
+    UnorderedFlow,
+)
+from .states import AtomState, Decision, FlowState, Intention
+from .timing import Exponential, LogNormal, Uniform
+from .trace import Event, Resolution, Result, Trace, load_trace
+
+__all__ = [
+    "AlwaysRetry",
+    "AlwaysRevert",
+    "AlwaysRevertAll",
+    "AtomState",
+    "CompileError",
+    "CompiledFlow",
+    "Controller",
+    "Decision",
+    "Depth",
+    "Event",
+    "EventBudgetExceeded",
+    "Exponential",
+    "FlowState",
+    "FlowsimError",
+    "ForEach",
+    "GraphFlow",
+    "HistoryEntry",
+    "Intention",
+    "LinearFlow",
+    "Link",
+    "LogNormal",
+    "ModelError",
+    "Options",
+    "ParameterizedForEach",
+    "Resolution",
+    "Result",
+    "Retry",
+    "Scenario",
+    "ScenarioError",
+    "Strategy",
+    "Task",
+    "Times",
+    "Trace",
+    "Uniform",
+    "UnorderedFlow",
+    "compile",
+    "load_trace",
+    "simulate",
+]

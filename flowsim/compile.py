@@ -1,0 +1,543 @@
+"""Compile a flow into one immutable execution graph (TaskFlow's compiler, flattened).
+
+The compiler follows ``taskflow-semantics.md`` section 2. Every flow gets an entry node
+and a terminator node; the flow's retry controller (if any) follows the entry and precedes
+every child that nothing inside the flow links to; children that link to nothing inside
+the flow precede the terminator; a link ``u -> v`` joins u's terminator (or u, for a task)
+to v's entry (or v). So an atom placed after a subflow waits for the whole subflow.
+
+Entry and terminator nodes do nothing at run time, so the compiled graph keeps atoms only:
+an atom's predecessors are the atoms reachable backwards through entry and terminator
+nodes. The order of atoms is a topological order that breaks ties by declaration order
+(a flow's retry, then its children, depth first); it is the engine's "compile order".
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import Any
+
+from .errors import CompileError
+from .model import (
+    Atom,
+    Controller,
+    Depth,
+    Flow,
+    GraphFlow,
+    LinearFlow,
+    Link,
+    ParameterizedForEach,
+    Retry,
+    Task,
+    UnorderedFlow,
+    walk,
+)
+
+__all__ = ["CompiledFlow", "Decider", "Scope", "compile"]
+
+_DEPTH_WIDTH = {Depth.ATOM: 0, Depth.NEIGHBORS: 1, Depth.FLOW: 2, Depth.ALL: 3}
+
+
+@dataclass(frozen=True, slots=True)
+class Decider:
+    """A static edge decider that applies to an atom when it becomes ready.
+
+    ``source`` is the link's source: an atom index, or -1 when the source is a subflow
+    (a decider whose source atom is IGNORE does not vote, as in TaskFlow).
+    """
+
+    source: int
+    allow: bool
+    depth: Depth
+
+
+@dataclass(frozen=True, slots=True)
+class Scope:
+    """A flow in the compiled hierarchy: its pattern, retry controller and contents."""
+
+    name: str
+    pattern: str
+    retry: str | None
+    children: tuple[Scope | str, ...]  # nested scopes and task names, in declaration order
+    atoms: tuple[str, ...]  # every atom inside, nested ones included, in compile order
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class CompiledFlow:
+    """A flow compiled for the engine: atoms in compile order and their dependencies.
+
+    Atoms are numbered by their position in ``names``; ``preds``/``succs`` hold those
+    numbers in increasing order. ``retry_of[i]`` is the innermost retry controller of atom
+    ``i`` (for a retry controller: its parent's), or -1.
+    """
+
+    name: str
+    flow: Flow
+    store: Mapping[str, Any]
+    atoms: tuple[Atom, ...]
+    names: tuple[str, ...]
+    index: Mapping[str, int]
+    is_retry: tuple[bool, ...]
+    controllers: tuple[Controller | None, ...]
+    preds: tuple[tuple[int, ...], ...]
+    succs: tuple[tuple[int, ...], ...]
+    near_succs: tuple[tuple[int, ...], ...]  # direct task successors (decider depths)
+    retry_of: tuple[int, ...]
+    deciders: tuple[tuple[Decider, ...], ...]
+    flow_of: tuple[str, ...]  # the name of the flow each atom is declared in
+    root: Scope
+
+    def __len__(self) -> int:
+        return len(self.names)
+
+    def descendants(self, name: str) -> tuple[str, ...]:
+        """Names of the atoms forward-reachable from ``name``, in compile order."""
+        return tuple(self.names[i] for i in self.reachable(self.index[name]))
+
+    def reachable(self, start: int) -> list[int]:
+        """Indices of the atoms forward-reachable from atom ``start`` (not itself), sorted."""
+        seen = {start}
+        stack = [start]
+        succs = self.succs
+        while stack:
+            for s in succs[stack.pop()]:
+                if s not in seen:
+                    seen.add(s)
+                    stack.append(s)
+        seen.discard(start)
+        return sorted(seen)
+
+    def to_networkx(self) -> Any:
+        """The atom graph as a :class:`networkx.DiGraph` (nodes carry ``kind`` and
+        ``flow``)."""
+        import networkx as nx
+
+        g: nx.DiGraph[str] = nx.DiGraph(name=self.name)
+        for i, name in enumerate(self.names):
+            g.add_node(name, kind="retry" if self.is_retry[i] else "task", flow=self.flow_of[i])
+        for i, succ in enumerate(self.succs):
+            g.add_edges_from((self.names[i], self.names[j]) for j in succ)
+        return g
+
+
+def _fail(message: str) -> CompileError:
+    return CompileError(message)
+
+
+class _Builder:
+    """Builds the full node graph (atoms, entries, terminators), then flattens it."""
+
+    def __init__(self, flow: Flow, store: Mapping[str, Any]) -> None:
+        self.flow = flow
+        self.store = store
+        self.atoms: list[Atom] = []  # declaration order
+        self.atom_id: dict[str, int] = {}
+        self.flow_of: list[str] = []
+        self.retry_of: list[int] = []
+        self.n_nodes = 0
+        self.succ: list[list[int]] = []
+        self.pred: list[list[int]] = []
+        self.noop: list[bool] = []
+        self.edge_decider: dict[tuple[int, int], Link] = {}
+        self.container: dict[str, str] = {}  # item name -> name of the flow holding it
+        self.entries: set[int] = set()
+
+    # -- nodes and edges
+    def node(self, noop: bool) -> int:
+        self.succ.append([])
+        self.pred.append([])
+        self.noop.append(noop)
+        self.n_nodes += 1
+        return self.n_nodes - 1
+
+    def edge(self, u: int, v: int, link: Link | None = None) -> None:
+        if v not in self.succ[u]:
+            self.succ[u].append(v)
+            self.pred[v].append(u)
+        if link is not None and not link.decider:
+            self.edge_decider[(u, v)] = link
+
+    # -- pass 1: names
+    def check_names(self) -> None:
+        seen: dict[str, str] = {}
+        for item in walk(self.flow):
+            kind = (
+                "task"
+                if isinstance(item, Task)
+                else "retry"
+                if isinstance(item, Retry)
+                else (f"{item.pattern} flow")
+            )
+            if not isinstance(item, Task | Retry):
+                for child in item.children:
+                    self.container[child.name] = item.name
+                if item.retry is not None:
+                    self.container[item.retry.name] = item.name
+            if item.name in seen:
+                raise _fail(
+                    f"duplicate name {item.name!r}: used by a {seen[item.name]} and a {kind}; "
+                    "every task, retry controller and flow needs its own name"
+                )
+            seen[item.name] = kind
+
+    # -- pass 2: graph
+    def compile_flow(self, flow: Flow, retry: int) -> tuple[int, int]:
+        """Add ``flow``'s nodes; return its (entry, terminator) node ids."""
+        entry = self.node(noop=True)
+        end = self.node(noop=True)
+        self.entries.add(entry)
+        head = entry
+        inner_retry = retry
+        if flow.retry is not None:
+            r = self.add_atom(flow.retry, flow.name, retry)
+            self.edge(entry, r)
+            head = r
+            inner_retry = r
+        ends: dict[str, tuple[int, int]] = {}
+        for child in flow.children:
+            if isinstance(child, Task):
+                a = self.add_atom(child, flow.name, inner_retry)
+                ends[child.name] = (a, a)
+            else:
+                ends[child.name] = self.compile_flow(child, inner_retry)
+        links = self.links_of(flow)
+        has_in = {v for _, v, _ in links}
+        has_out = {u for u, _, _ in links}
+        for u, v, link in links:
+            self.edge(ends[u][1], ends[v][0], link)
+        for child in flow.children:
+            if child.name not in has_in:
+                self.edge(head, ends[child.name][0])
+            if child.name not in has_out:
+                self.edge(ends[child.name][1], end)
+        if not flow.children:
+            self.edge(head, end)
+        return entry, end
+
+    def add_atom(self, atom: Atom, flow_name: str, retry: int) -> int:
+        i = self.node(noop=False)
+        self.atom_id[atom.name] = i
+        self.atoms.append(atom)
+        self.flow_of.append(flow_name)
+        self.retry_of.append(retry)
+        return i
+
+    def links_of(self, flow: Flow) -> list[tuple[str, str, Link | None]]:
+        names = [c.name for c in flow.children]
+        if isinstance(flow, LinearFlow):
+            return [(a, b, None) for a, b in itertools.pairwise(names)]
+        if not isinstance(flow, GraphFlow):
+            return []
+        children = set(names)
+        out: dict[tuple[str, str], Link | None] = {}
+        for link in flow.links:
+            for end in (link.source, link.target):
+                if end in children:
+                    continue
+                where = self.container.get(end)
+                if where is not None:
+                    raise _fail(
+                        f"graph flow {flow.name!r}: link {link.source!r} -> {link.target!r}: "
+                        f"{end!r} is not a direct child of {flow.name!r} (it is in flow "
+                        f"{where!r}); links may only join direct children, so link the "
+                        "child flow that holds it"
+                    )
+                raise _fail(
+                    f"graph flow {flow.name!r}: link {link.source!r} -> {link.target!r}: no "
+                    f"child named {end!r}; its children are {sorted(children)}"
+                )
+            if link.source == link.target:
+                raise _fail(
+                    f"graph flow {flow.name!r}: link {link.source!r} -> {link.target!r} "
+                    "joins a child to itself"
+                )
+            out[(link.source, link.target)] = link
+        provides = {c.name: _provides(c) for c in flow.children}
+        for child in flow.children:
+            for value in sorted(_requires(child)):
+                for other in names:
+                    if other != child.name and value in provides[other]:
+                        out.setdefault((other, child.name), None)
+        _check_acyclic(flow.name, names, list(out))
+        return [(u, v, link) for (u, v), link in out.items()]
+
+
+def _provides(item: Task | Flow) -> set[str]:
+    if isinstance(item, Task):
+        return set(item.provides)
+    out = set(item.retry.provides) if item.retry is not None else set()
+    for child in item.children:
+        out |= _provides(child)
+    return out
+
+
+def _requires(item: Task | Flow) -> set[str]:
+    if isinstance(item, Task):
+        return set(item.requires)
+    out = set(item.retry.requires) if item.retry is not None else set()
+    for child in item.children:
+        out |= _requires(child)
+    return out - _provides(item)
+
+
+def _check_acyclic(flow: str, names: list[str], edges: list[tuple[str, str]]) -> None:
+    succ: dict[str, list[str]] = {n: [] for n in names}
+    for u, v in edges:
+        succ[u].append(v)
+    color = dict.fromkeys(names, 0)
+    for start in names:
+        if color[start]:
+            continue
+        path = [start]
+        iters = [iter(succ[start])]
+        color[start] = 1
+        while iters:
+            nxt = next(iters[-1], None)
+            if nxt is None:
+                color[path.pop()] = 2
+                iters.pop()
+            elif color[nxt] == 1:
+                cycle = [*path[path.index(nxt) :], nxt]
+                raise _fail(
+                    f"graph flow {flow!r} has a cycle: {' -> '.join(map(repr, cycle))} "
+                    "(from explicit links and requires/provides)"
+                )
+            elif color[nxt] == 0:
+                color[nxt] = 1
+                path.append(nxt)
+                iters.append(iter(succ[nxt]))
+
+
+def compile(flow: Flow, *, store: Mapping[str, Any] | None = None) -> CompiledFlow:
+    """Compile ``flow`` (with ``store`` values for requirements) into a :class:`CompiledFlow`.
+
+    Raises :class:`~flowsim.CompileError` for duplicate names, cycles, unknown link ends,
+    links into nested flows, requirements nothing upstream provides, and
+    :class:`~flowsim.ParameterizedForEach` keys missing from the store.
+
+    >>> from flowsim import LinearFlow, Task
+    >>> c = compile(LinearFlow(name="f", children=[Task(name="b"), Task(name="a")]))
+    >>> c.names, c.preds
+    (('b', 'a'), ((), (0,)))
+    """
+    if not isinstance(flow, LinearFlow | UnorderedFlow | GraphFlow):
+        raise CompileError(
+            f"compile() takes a flow (LinearFlow, UnorderedFlow or GraphFlow), got {flow!r}"
+        )
+    store = dict(store or {})
+    b = _Builder(flow, store)
+    b.check_names()
+    b.compile_flow(flow, -1)
+
+    # Flatten: the atom successors of every node, through no-op nodes.
+    n_decl = len(b.atoms)
+    atom_nodes = [b.atom_id[a.name] for a in b.atoms]
+    memo: dict[int, tuple[int, ...]] = {}
+
+    def atom_succ(node: int) -> tuple[int, ...]:
+        # atoms reachable from ``node`` through no-op nodes only (iterative, memoised)
+        if node in memo:
+            return memo[node]
+        stack = [(node, iter(b.succ[node]))]
+        acc: dict[int, dict[int, None]] = {node: {}}
+        while stack:
+            cur, it = stack[-1]
+            nxt = next(it, None)
+            if nxt is None:
+                stack.pop()
+                memo[cur] = tuple(acc.pop(cur))
+                if stack:
+                    acc[stack[-1][0]].update(dict.fromkeys(memo[cur]))
+                continue
+            if not b.noop[nxt]:
+                acc[cur][nxt] = None
+            elif nxt in memo:
+                acc[cur].update(dict.fromkeys(memo[nxt]))
+            else:
+                acc[nxt] = {}
+                stack.append((nxt, iter(b.succ[nxt])))
+        return memo[node]
+
+    node_to_decl = {node: d for d, node in enumerate(atom_nodes)}
+    succ_decl = [
+        [node_to_decl[s] for s in _flat(atom_nodes[d], b, atom_succ)] for d in range(n_decl)
+    ]
+    indeg = [0] * n_decl
+    for d in range(n_decl):
+        for s in succ_decl[d]:
+            indeg[s] += 1
+    heap = [d for d in range(n_decl) if indeg[d] == 0]
+    heapq.heapify(heap)
+    order: list[int] = []
+    while heap:
+        d = heapq.heappop(heap)
+        order.append(d)
+        for s in succ_decl[d]:
+            indeg[s] -= 1
+            if indeg[s] == 0:
+                heapq.heappush(heap, s)
+    if len(order) != n_decl:  # cannot happen when every graph flow is acyclic
+        stuck = sorted(b.atoms[d].name for d in range(n_decl) if indeg[d] > 0)
+        raise CompileError(f"the flow has a cycle through {stuck}")
+    pos = [0] * n_decl
+    for p, d in enumerate(order):
+        pos[d] = p
+
+    atoms = tuple(b.atoms[d] for d in order)
+    names = tuple(a.name for a in atoms)
+    index = {name: i for i, name in enumerate(names)}
+    succs = tuple(tuple(sorted(pos[s] for s in succ_decl[d])) for d in order)
+    pred_lists: list[list[int]] = [[] for _ in order]
+    for i, ss in enumerate(succs):
+        for s in ss:
+            pred_lists[s].append(i)
+    preds = tuple(tuple(p) for p in pred_lists)
+    is_task = tuple(isinstance(a, Task) for a in atoms)
+    near = tuple(
+        tuple(
+            sorted(
+                pos[node_to_decl[s]]
+                for s in b.succ[atom_nodes[d]]
+                if not b.noop[s] and is_task[pos[node_to_decl[s]]]
+            )
+        )
+        for d in order
+    )
+    retry_of = tuple(-1 if b.retry_of[d] < 0 else pos[node_to_decl[b.retry_of[d]]] for d in order)
+    deciders = _deciders(b, order, pos, node_to_decl) if b.edge_decider else ((),) * len(order)
+    controllers = tuple(_controller(a, store) for a in atoms)
+    _check_requires(atoms, preds, store)
+    compiled = CompiledFlow(
+        name=flow.name,
+        flow=flow,
+        store=MappingProxyType(store),
+        atoms=atoms,
+        names=names,
+        index=MappingProxyType(index),
+        is_retry=tuple(not t for t in is_task),
+        controllers=controllers,
+        preds=preds,
+        succs=succs,
+        near_succs=near,
+        retry_of=retry_of,
+        deciders=deciders,
+        flow_of=tuple(b.flow_of[d] for d in order),
+        root=_scope(flow, index),
+    )
+    return compiled
+
+
+def _flat(node: int, b: _Builder, atom_succ: Any) -> tuple[int, ...]:
+    out: dict[int, None] = {}
+    for s in b.succ[node]:
+        if b.noop[s]:
+            out.update(dict.fromkeys(atom_succ(s)))
+        else:
+            out[s] = None
+    return tuple(out)
+
+
+def _deciders(
+    b: _Builder, order: list[int], pos: list[int], node_to_decl: dict[int, int]
+) -> tuple[tuple[Decider, ...], ...]:
+    """TaskFlow's ``_walk_edge_deciders``: deciders on edges into the atom, and on edges
+    into the entry nodes of the flows it starts (walking back through entry nodes)."""
+    out: list[tuple[Decider, ...]] = []
+    for d in order:
+        atom = b.atom_id[b.atoms[d].name]
+        found: list[Decider] = []
+        queue = [(u, atom) for u in b.pred[atom]]
+        visited: set[int] = set()
+        while queue:
+            u, v = queue.pop(0)
+            link = b.edge_decider.get((u, v))
+            if link is not None:
+                src = pos[node_to_decl[u]] if not b.noop[u] else -1
+                found.append(Decider(source=src, allow=link.decider, depth=link.depth))
+            # walk back through flow entry nodes only (not atoms, not terminators)
+            if u in b.entries and u not in visited:
+                visited.add(u)
+                queue.extend((uu, u) for uu in b.pred[u])
+        out.append(tuple(found))
+    return tuple(out)
+
+
+def _controller(atom: Atom, store: Mapping[str, Any]) -> Controller | None:
+    if isinstance(atom, Task):
+        return None
+    c = atom.controller
+    if isinstance(c, ParameterizedForEach):
+        if c.values_from not in store:
+            raise CompileError(
+                f"retry {atom.name!r}: ParameterizedForEach takes its values from store key "
+                f"{c.values_from!r}, which the store does not hold (store keys: "
+                f"{sorted(store)})"
+            )
+        values = store[c.values_from]
+        if isinstance(values, str) or not isinstance(values, Iterable):
+            raise CompileError(
+                f"retry {atom.name!r}: store key {c.values_from!r} must hold a list of values, "
+                f"got {values!r}"
+            )
+        return c.bind(list(values))
+    return c
+
+
+def _check_requires(
+    atoms: tuple[Atom, ...], preds: tuple[tuple[int, ...], ...], store: Mapping[str, Any]
+) -> None:
+    providers: dict[str, list[int]] = {}
+    for i, a in enumerate(atoms):
+        for value in a.provides:
+            providers.setdefault(value, []).append(i)
+    for i, a in enumerate(atoms):
+        missing = [r for r in a.requires if r not in store]
+        if not missing:
+            continue
+        ancestors: set[int] = set()
+        stack = list(preds[i])
+        while stack:
+            p = stack.pop()
+            if p not in ancestors:
+                ancestors.add(p)
+                stack.extend(preds[p])
+        for value in missing:
+            if any(p in ancestors for p in providers.get(value, ())):
+                continue
+            elsewhere = [atoms[p].name for p in providers.get(value, ()) if p != i]
+            hint = (
+                f"; {elsewhere} provide it but do not run before {a.name!r}"
+                if elsewhere
+                else "; add a task that provides it, or a store value"
+            )
+            kind = "task" if isinstance(a, Task) else "retry"
+            raise CompileError(
+                f"{kind} {a.name!r} requires {value!r}, which nothing before it provides "
+                f"and the store does not hold{hint}"
+            )
+
+
+def _scope(flow: Flow, index: Mapping[str, int]) -> Scope:
+    children: list[Scope | str] = []
+    atoms: list[str] = []
+    if flow.retry is not None:
+        atoms.append(flow.retry.name)
+    for child in flow.children:
+        if isinstance(child, Task):
+            children.append(child.name)
+            atoms.append(child.name)
+        else:
+            sub = _scope(child, index)
+            children.append(sub)
+            atoms.extend(sub.atoms)
+    return Scope(
+        name=flow.name,
+        pattern=flow.pattern,
+        retry=flow.retry.name if flow.retry is not None else None,
+        children=tuple(children),
+        atoms=tuple(sorted(atoms, key=index.__getitem__)),
+    )

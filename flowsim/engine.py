@@ -1,0 +1,610 @@
+"""The discrete-event engine: runs a compiled flow under injected failures and timings.
+
+All mutable simulation state lives in one private :class:`_Run` object. Time is virtual;
+one heap holds the executes and reverts in flight, keyed ``(end time, start number)`` so
+that completions due at the same time are applied in the order they were started.
+
+Same-time rule (DESIGN.md, decision 10). At a time t the engine
+
+1. applies every completion due at t, in the order they were started;
+2. resolves the execute failures among them, in that order;
+3. checks the atoms those changes may have made ready (in compile order; a static decider
+   that says no sets atoms to IGNORE here), then starts ready work: reverts (and retry
+   rounds) before executes, then higher ``priority``, then compile order. Retry
+   controllers take no worker; a task's execute or revert takes the lowest free worker.
+
+Work that takes no time completes at t too, and is applied in a later round at t.
+
+Readiness (``taskflow-semantics.md`` section 4): an atom may execute when it is PENDING
+with intention EXECUTE and every transitive predecessor is SUCCESS or IGNORE (with
+intention EXECUTE or IGNORE); it may revert when it is SUCCESS or FAILURE with intention
+REVERT (or RETRY, for a retry controller, which then starts a retry round) and every
+transitive successor is PENDING, REVERTED or IGNORE. The engine checks direct neighbours
+and looks through IGNORE atoms; the two are the same because a revert scope is always
+closed under successors and a reset always resets every successor.
+"""
+
+from __future__ import annotations
+
+import heapq
+import random
+from collections.abc import Mapping
+from dataclasses import replace
+from types import MappingProxyType
+from typing import Any
+
+from .compile import CompiledFlow, compile
+from .errors import EventBudgetExceeded, FlowsimError, ModelError
+from .model import Depth, Flow, HistoryEntry, Options, Retry, Scenario, Strategy, Task, _FlowBase
+from .states import (
+    RETRY_TRANSITIONS,
+    STOP_THE_WORLD_FLOW_TRANSITIONS,
+    TASK_TRANSITIONS,
+    AtomState,
+    Decision,
+    FlowState,
+    Intention,
+)
+from .timing import atom_random, pick_duration
+from .trace import Event, Resolution, Result, Trace
+
+__all__ = ["simulate"]
+
+_UNSET: Any = object()
+
+PENDING = AtomState.PENDING
+RUNNING = AtomState.RUNNING
+SUCCESS = AtomState.SUCCESS
+FAILURE = AtomState.FAILURE
+REVERTING = AtomState.REVERTING
+REVERTED = AtomState.REVERTED
+REVERT_FAILURE = AtomState.REVERT_FAILURE
+IGNORE = AtomState.IGNORE
+RETRYING = AtomState.RETRYING
+EXECUTE = Intention.EXECUTE
+REVERT = Intention.REVERT
+RETRY = Intention.RETRY
+I_IGNORE = Intention.IGNORE
+
+_EXEC = 0  # completion kinds
+_REV = 1
+
+
+def simulate(
+    target: Flow | CompiledFlow | Scenario,
+    *,
+    store: Mapping[str, Any] | None = None,
+    workers: int | None = _UNSET,
+    seed: int = _UNSET,
+    defer_reverts: bool = _UNSET,
+    never_resolve: bool = _UNSET,
+    strategy: Strategy | str = _UNSET,
+    event_budget: int | None = _UNSET,
+) -> Result:
+    """Run a flow and return its :class:`~flowsim.Result`.
+
+    ``target`` is a flow (compiled here, with ``store``), a compiled flow, or a scenario
+    (its options and store are used; keywords given here override its options). The
+    options are those of :class:`~flowsim.Options`.
+
+    >>> from flowsim import LinearFlow, Task
+    >>> r = simulate(LinearFlow(name="f", children=[Task(name="a"), Task(name="b")]))
+    >>> r.flow_state, r.makespan
+    (<FlowState.SUCCESS: 'SUCCESS'>, 2.0)
+    """
+    base = Options()
+    if isinstance(target, Scenario):
+        base = target.options
+        compiled = compile(target.flow, store=target.store if store is None else store)
+    elif isinstance(target, CompiledFlow):
+        if store is not None:
+            raise ModelError("simulate(): a compiled flow has its store already; drop store=")
+        compiled = target
+    elif isinstance(target, _FlowBase):
+        compiled = compile(target, store=store)
+    else:
+        raise ModelError(f"simulate() takes a flow, a compiled flow or a scenario, got {target!r}")
+    given: dict[str, Any] = {
+        "workers": workers,
+        "seed": seed,
+        "defer_reverts": defer_reverts,
+        "never_resolve": never_resolve,
+        "strategy": strategy,
+        "event_budget": event_budget,
+    }
+    options = replace(base, **{k: v for k, v in given.items() if v is not _UNSET})
+    return _Run(compiled, options).run()
+
+
+class _Run:
+    """The mutable state of one simulation; never escapes :func:`simulate`."""
+
+    def __init__(self, c: CompiledFlow, options: Options) -> None:
+        n = len(c)
+        self.c = c
+        self.options = options
+        self.now = 0.0
+        self.state: list[AtomState] = [PENDING] * n
+        self.intent: list[Intention] = [EXECUTE] * n
+        self.exec_calls = [0] * n
+        self.rev_calls = [0] * n
+        self.exec_dur = [0.0] * n  # duration of the latest execute (for wasted work)
+        self.fail_seq = [0] * n  # seq of the latest FAILURE event
+        self.history: dict[int, list[tuple[Any, list[str]]]] = {
+            i: [] for i in range(n) if c.is_retry[i]
+        }
+        self.retry_values: dict[int, list[Any]] = {i: [] for i in self.history}
+        self.rngs: dict[int, random.Random] = {}
+        self.forward: dict[int, list[int]] = {}
+        # completions in flight: (end time, start number, atom, kind, failed, worker, why)
+        self.heap: list[tuple[float, int, int, int, bool, int]] = []
+        self.started = 0
+        self.running = 0
+        # ready work: (class, -priority, atom); class 0 = revert / retry round, 1 = execute
+        self.ready_tasks: list[tuple[int, int, int]] = []
+        self.ready_retries: list[tuple[int, int, int]] = []
+        self.queued = [False] * n
+        self.cand: list[int] = []
+        self.is_cand = [False] * n
+        # workers
+        self.limit = options.workers
+        self.free_workers: list[int] = list(range(options.workers or 0))
+        self.next_worker = 0 if options.workers is None else options.workers
+        self.busy: dict[int, float] = {w: 0.0 for w in range(options.workers or 0)}
+        self.wasted = 0.0
+        # outcome
+        self.events: list[Event] = []
+        self.resolutions: list[Resolution] = []
+        self.retained = False  # an unresolved failure: nothing new starts
+        self.flow_state = FlowState.PENDING
+        self.halted = False  # stop_the_world: a failure stopped the world
+        self.draining = False  # ... and work started before it is still running
+        self.stw = options.strategy is Strategy.STOP_THE_WORLD
+        budget = options.event_budget
+        self.budget = budget if budget is not None else 1_000_000 + 1_000 * n
+        self.fail_reason: dict[int, str] = {}
+
+    # ------------------------------------------------------------------ trace
+    def emit(
+        self, subject: str, name: str, state: str, attempt: int | None, worker: int | None
+    ) -> None:
+        events = self.events
+        if len(events) >= self.budget:
+            raise EventBudgetExceeded(
+                f"flow {self.c.name!r}: the run recorded {self.budget} events by time "
+                f"{self.now:g} without finishing; it may never end (e.g. AlwaysRetry around "
+                "an atom that always fails). If it is just long, raise event_budget."
+            )
+        events.append(Event(self.now, len(events), subject, name, state, attempt, worker))
+
+    def set_state(self, i: int, new: AtomState, worker: int | None = None) -> None:
+        old = self.state[i]
+        if old is new:
+            return
+        table = RETRY_TRANSITIONS if self.c.is_retry[i] else TASK_TRANSITIONS
+        if (old, new) not in table:  # an engine bug, never a user error
+            raise FlowsimError(f"internal error: {self.c.names[i]!r} cannot go {old} -> {new}")
+        self.state[i] = new
+        self.emit("atom", self.c.names[i], new, self.exec_calls[i], worker)
+
+    def set_flow(self, new: FlowState) -> None:
+        if (self.flow_state, new) not in STOP_THE_WORLD_FLOW_TRANSITIONS or (
+            new is FlowState.REVERTING and not self.stw
+        ):
+            raise FlowsimError(f"internal error: flow cannot go {self.flow_state} -> {new}")
+        self.flow_state = new
+        self.emit("flow", self.c.name, new, None, None)
+
+    # ------------------------------------------------------------------ main loop
+    def run(self) -> Result:
+        c = self.c
+        self.set_flow(FlowState.RUNNING)
+        for i in range(len(c)):
+            if not c.preds[i]:
+                self.add_cand(i)
+        self.schedule()
+        heap = self.heap
+        while heap:
+            t = heap[0][0]
+            self.now = t
+            failed: list[int] = []
+            while heap and heap[0][0] == t:
+                _, _, i, kind, fail, worker = heapq.heappop(heap)
+                self.complete(i, kind, fail, worker, failed)
+            for i in failed:
+                if self.options.never_resolve:
+                    self.retained = True
+                else:
+                    self.resolve(i)
+            if failed and self.stw and not self.options.never_resolve and not self.halted:
+                self.halted = True
+                self.draining = True
+                self.set_flow(FlowState.REVERTING)
+            self.schedule()
+        return self.result()
+
+    def result(self) -> Result:
+        c = self.c
+        if self.retained:
+            final = FlowState.FAILURE
+        elif all(s is SUCCESS or s is IGNORE for s in self.state):
+            final = FlowState.SUCCESS
+        else:
+            final = FlowState.REVERTED
+        self.set_flow(final)
+        names = c.names
+        return Result(
+            flow_state=final,
+            makespan=self.now,
+            executions=MappingProxyType(dict(zip(names, self.exec_calls, strict=True))),
+            reverts=MappingProxyType(dict(zip(names, self.rev_calls, strict=True))),
+            atom_final_states=MappingProxyType(dict(zip(names, self.state, strict=True))),
+            retry_values=MappingProxyType(
+                {names[i]: tuple(v) for i, v in self.retry_values.items()}
+            ),
+            worker_busy=MappingProxyType(dict(sorted(self.busy.items()))),
+            wasted_work=self.wasted,
+            trace=Trace(c.name, tuple(self.events), tuple(self.resolutions)),
+            compiled=c,
+            options=self.options,
+        )
+
+    # ------------------------------------------------------------------ completions
+    def complete(self, i: int, kind: int, fail: bool, worker: int, failed: list[int]) -> None:
+        c = self.c
+        self.running -= 1
+        if worker >= 0:
+            heapq.heappush(self.free_workers, worker)
+        if kind == _EXEC:
+            if not fail and c.is_retry[i]:
+                fail = not self.retry_execute(i)
+            if fail:
+                self.set_state(i, FAILURE, worker if worker >= 0 else None)
+                self.fail_seq[i] = len(self.events) - 1
+                failed.append(i)
+                return
+            self.set_state(i, SUCCESS, worker if worker >= 0 else None)
+            if self.intent[i] is EXECUTE:
+                self.cand_succs(i)
+            else:  # its scope was resolved while it ran: now it reverts
+                self.add_cand(i)
+        else:
+            if fail:
+                self.set_state(i, REVERT_FAILURE, worker if worker >= 0 else None)
+                self.retained = True
+                return
+            self.set_state(i, REVERTED, worker if worker >= 0 else None)
+            if c.is_retry[i]:
+                self.history[i].clear()
+            self.cand_preds(i)
+
+    def retry_execute(self, i: int) -> bool:
+        """Run retry controller ``i``'s execute; record the value. False if it failed."""
+        controller = self.c.controllers[i]
+        assert controller is not None
+        try:
+            value = controller.execute(self.snapshot(i))
+        except Exception as exc:  # the controller's own execute failed: data, not a crash
+            self.fail_reason[i] = f"{type(exc).__name__}: {exc}"
+            return False
+        self.history[i].append((value, []))
+        self.retry_values[i].append(value)
+        return True
+
+    def snapshot(self, r: int) -> tuple[HistoryEntry, ...]:
+        return tuple(HistoryEntry(v, tuple(f)) for v, f in self.history[r])
+
+    # ------------------------------------------------------------------ resolution
+    def resolve(self, i: int) -> None:
+        c = self.c
+        chain: list[tuple[str, Decision]] = []
+        action, r, _ = self.determine(i, chain)
+        intent = self.intent
+        if action is Decision.RETRY:
+            if intent[r] is not REVERT:  # a RETRY never overrides a REVERT (bug 2043808)
+                intent[r] = RETRY
+            scope = self.reach(r)
+            touched = [r, *scope]
+        elif action is Decision.REVERT:
+            scope = [r, *self.reach(r)]
+            touched = scope
+        else:
+            scope = list(range(len(c)))
+            touched = scope
+        for a in scope:
+            intent[a] = REVERT
+        for a in touched:
+            s = self.state[a]
+            if s is SUCCESS or s is FAILURE:
+                self.add_cand(a)
+        self.resolutions.append(
+            Resolution(
+                time=self.now,
+                seq=self.fail_seq[i],
+                failed=c.names[i],
+                chain=tuple(chain),
+                action=action,
+                retry=c.names[r] if r >= 0 else None,
+                scope=tuple(c.names[a] for a in scope),
+            )
+        )
+
+    def determine(
+        self, atom: int, chain: list[tuple[str, Decision]]
+    ) -> tuple[Decision, int, bool]:
+        """TaskFlow's ``_determine_resolution``: (action, retry, whether no retry decided)."""
+        c = self.c
+        r = c.retry_of[atom]
+        if r < 0:
+            return Decision.REVERT_ALL, -1, True
+        entries = self.history[r]
+        if entries and c.names[atom] not in entries[-1][1]:
+            entries[-1][1].append(c.names[atom])
+        controller = c.controllers[r]
+        assert controller is not None
+        raw = controller.on_failure(self.snapshot(r))
+        try:
+            decision = Decision(raw)
+        except ValueError:
+            raise ModelError(
+                f"retry {c.names[r]!r}: on_failure returned {raw!r}; expected a Decision "
+                "(RETRY, REVERT or REVERT_ALL)"
+            ) from None
+        chain.append((c.names[r], decision))
+        if decision is Decision.RETRY:
+            return Decision.RETRY, r, False
+        if decision is Decision.REVERT_ALL:
+            return Decision.REVERT_ALL, -1, False
+        parent = self.determine(r, chain)
+        if self.options.defer_reverts:
+            return parent
+        if not parent[2] and parent[0] is not Decision.REVERT:
+            return parent
+        return Decision.REVERT, r, False
+
+    def reach(self, r: int) -> list[int]:
+        scope = self.forward.get(r)
+        if scope is None:
+            scope = self.forward[r] = self.c.reachable(r)
+        return scope
+
+    # ------------------------------------------------------------------ readiness
+    def add_cand(self, i: int) -> None:
+        if not self.is_cand[i]:
+            self.is_cand[i] = True
+            heapq.heappush(self.cand, i)
+
+    def cand_succs(self, i: int) -> None:
+        state = self.state
+        for s in self.c.succs[i]:
+            self.add_cand(s)
+            if state[s] is IGNORE:
+                self.cand_succs(s)
+
+    def cand_preds(self, i: int) -> None:
+        state = self.state
+        for p in self.c.preds[i]:
+            self.add_cand(p)
+            if state[p] is IGNORE:
+                self.cand_preds(p)
+
+    def preds_done(self, i: int) -> bool:
+        state, intent, preds = self.state, self.intent, self.c.preds
+        stack = list(preds[i])
+        seen: set[int] | None = None
+        while stack:
+            p = stack.pop()
+            s = state[p]
+            if s is SUCCESS:
+                if intent[p] is not EXECUTE and intent[p] is not I_IGNORE:
+                    return False
+            elif s is IGNORE:
+                if intent[p] is not EXECUTE and intent[p] is not I_IGNORE:
+                    return False
+                if seen is None:
+                    seen = set()
+                if p not in seen:  # look through an ignored atom
+                    seen.add(p)
+                    stack.extend(preds[p])
+            else:
+                return False
+        return True
+
+    def succs_clear(self, i: int) -> bool:
+        state, succs = self.state, self.c.succs
+        stack = list(succs[i])
+        seen: set[int] | None = None
+        while stack:
+            s = stack.pop()
+            st = state[s]
+            if st is PENDING or st is REVERTED:
+                continue
+            if st is not IGNORE:
+                return False
+            if seen is None:
+                seen = set()
+            if s not in seen:
+                seen.add(s)
+                stack.extend(succs[s])
+        return True
+
+    def can_execute(self, i: int) -> bool:
+        return self.state[i] is PENDING and self.intent[i] is EXECUTE and self.preds_done(i)
+
+    def can_revert(self, i: int) -> bool:
+        s, w = self.state[i], self.intent[i]
+        return (
+            (s is SUCCESS or s is FAILURE) and (w is REVERT or w is RETRY) and self.succs_clear(i)
+        )
+
+    def check_candidates(self) -> None:
+        cand, is_cand, c = self.cand, self.is_cand, self.c
+        while cand:
+            i = heapq.heappop(cand)
+            is_cand[i] = False
+            if self.queued[i]:
+                continue
+            if self.can_execute(i):
+                if c.deciders[i] and self.decided_no(i):
+                    continue
+                cls = 1
+            elif self.can_revert(i):
+                cls = 0
+            else:
+                continue
+            self.queued[i] = True
+            heapq.heappush(
+                self.ready_retries if c.is_retry[i] else self.ready_tasks,
+                (cls, -c.atoms[i].priority, i),
+            )
+
+    def decided_no(self, i: int) -> bool:
+        """Apply the static deciders on links into atom ``i``; True if it was ignored."""
+        c = self.c
+        nays = [
+            d.depth
+            for d in c.deciders[i]
+            if not d.allow and not (d.source >= 0 and self.state[d.source] is IGNORE)
+        ]
+        if not nays:
+            return False
+        widest = max(nays, key=("atom", "neighbors", "flow", "all").index)
+        if widest is Depth.ALL:
+            affected = [i, *c.reachable(i)]
+        elif widest is Depth.FLOW:
+            seen = {i}
+            stack = [i]
+            while stack:
+                for s in c.near_succs[stack.pop()]:
+                    if s not in seen:
+                        seen.add(s)
+                        stack.append(s)
+            affected = [i, *sorted(seen - {i})]
+        elif widest is Depth.NEIGHBORS:
+            affected = [i, *c.near_succs[i]]
+        else:
+            affected = [i]
+        for a in affected:
+            if self.state[a] is PENDING:
+                self.set_state(a, IGNORE)
+            self.intent[a] = I_IGNORE
+        for a in affected:
+            self.cand_succs(a)
+        return True
+
+    # ------------------------------------------------------------------ starting work
+    def schedule(self) -> None:
+        self.check_candidates()
+        if self.retained:
+            return  # an unresolved failure: running work drains, nothing new starts
+        if not self.halted:
+            self.start_ready(revert_only=False)
+            return
+        # stop_the_world: wait for everything running, then revert with nothing else
+        # running, then resume
+        if self.draining:
+            if self.running:
+                return
+            self.draining = False
+        self.start_ready(revert_only=True)
+        if self.running:
+            return
+        self.halted = False
+        if self.has_ready():
+            self.set_flow(FlowState.RUNNING)
+            self.start_ready(revert_only=False)
+
+    def valid(self, i: int) -> bool:
+        return self.can_revert(i) if self.state[i] is not PENDING else self.can_execute(i)
+
+    def has_ready(self) -> bool:
+        for heap in (self.ready_retries, self.ready_tasks):
+            while heap:
+                i = heap[0][2]
+                if self.valid(i):
+                    return True
+                heapq.heappop(heap)
+                self.queued[i] = False
+        return False
+
+    def start_ready(self, *, revert_only: bool) -> None:
+        todo: list[tuple[int, int, int]] = []
+        stop = 1 if revert_only else 2
+        heap = self.ready_retries
+        while heap and heap[0][0] < stop:
+            item = heapq.heappop(heap)
+            self.queued[item[2]] = False
+            if self.valid(item[2]):
+                todo.append(item)
+        heap = self.ready_tasks
+        free = len(heap) if self.limit is None else len(self.free_workers)
+        while heap and free and heap[0][0] < stop:
+            item = heapq.heappop(heap)
+            self.queued[item[2]] = False
+            if self.valid(item[2]):
+                todo.append(item)
+                free -= 1
+        todo.sort()
+        for cls, _, i in todo:
+            if cls == 1:
+                self.start(i, _EXEC)
+            elif self.intent[i] is RETRY:
+                self.start_round(i)
+            else:
+                self.start(i, _REV)
+
+    def take_worker(self) -> int:
+        if self.free_workers:
+            return heapq.heappop(self.free_workers)
+        w = self.next_worker
+        self.next_worker += 1
+        self.busy[w] = 0.0
+        return w
+
+    def rng(self, i: int) -> random.Random:
+        r = self.rngs.get(i)
+        if r is None:
+            r = self.rngs[i] = atom_random(self.options.seed, self.c.names[i])
+        return r
+
+    def start(self, i: int, kind: int) -> None:
+        atom: Task | Retry = self.c.atoms[i]
+        is_task = not self.c.is_retry[i]
+        worker = self.take_worker() if is_task else -1
+        if kind == _EXEC:
+            k = self.exec_calls[i] = self.exec_calls[i] + 1
+            spec = atom.duration
+            dur = pick_duration(
+                spec, k, self.rng(i) if not isinstance(spec, float | tuple) else None
+            )
+            fs = atom.fails_on
+            fail = fs == "always" or k in fs
+            if atom.fail_probability > 0.0 and self.rng(i).random() < atom.fail_probability:
+                fail = True
+            self.exec_dur[i] = dur
+            self.set_state(i, RUNNING, worker if is_task else None)
+        else:
+            k = self.rev_calls[i] = self.rev_calls[i] + 1
+            spec = atom.revert_duration
+            dur = pick_duration(
+                spec, k, self.rng(i) if not isinstance(spec, float | tuple) else None
+            )
+            fs = atom.revert_fails_on
+            fail = fs == "always" or k in fs
+            self.wasted += self.exec_dur[i]
+            self.set_state(i, REVERTING, worker if is_task else None)
+        if is_task:
+            self.busy[worker] += dur
+        self.running += 1
+        self.started += 1
+        heapq.heappush(self.heap, (self.now + dur, self.started, i, kind, fail, worker))
+
+    def start_round(self, r: int) -> None:
+        """Retry controller ``r`` decided RETRY and its scope has reverted: run it again."""
+        self.set_state(r, RETRYING)
+        for a in self.reach(r):
+            if self.state[a] is not PENDING:
+                self.set_state(a, PENDING)
+            self.intent[a] = EXECUTE
+        self.intent[r] = EXECUTE
+        self.start(r, _EXEC)

@@ -1,0 +1,577 @@
+"""The flow model: frozen values for tasks, retry controllers, flows and run options.
+
+Values are validated when they are built and never change afterwards. Lists given for
+tuple fields are turned into tuples. Nothing here runs anything: :func:`flowsim.compile`
+turns a flow into a :class:`~flowsim.compile.CompiledFlow` and :func:`flowsim.simulate`
+runs it.
+
+>>> flow = LinearFlow(name="root", children=[Task(name="A"), Task(name="B", fails_on=[1])])
+>>> [child.name for child in flow.children]
+['A', 'B']
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+from types import MappingProxyType
+from typing import Any, ClassVar, Protocol, runtime_checkable
+
+from .errors import ModelError
+from .states import Decision
+from .timing import Duration, FailSpec, check_duration, check_fail_spec
+
+__all__ = [
+    "AlwaysRetry",
+    "AlwaysRevert",
+    "AlwaysRevertAll",
+    "Atom",
+    "Controller",
+    "Depth",
+    "Flow",
+    "ForEach",
+    "GraphFlow",
+    "HistoryEntry",
+    "LinearFlow",
+    "Link",
+    "Options",
+    "ParameterizedForEach",
+    "Retry",
+    "Scenario",
+    "Strategy",
+    "Task",
+    "Times",
+    "UnorderedFlow",
+]
+
+
+def _check_name(owner: str, name: object) -> str:
+    if not isinstance(name, str) or not name.strip():
+        raise ModelError(f"{owner}: name must be a non-empty string, got {name!r}")
+    return name
+
+
+def _names(owner: str, field_name: str, value: object) -> tuple[str, ...]:
+    if isinstance(value, str):
+        value = (value,)
+    if not isinstance(value, Sequence) or not all(isinstance(v, str) and v for v in value):
+        raise ModelError(f"{owner}: {field_name} must be a list of names, got {value!r}")
+    return tuple(value)
+
+
+def _probability(owner: str, value: object) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 1:
+        raise ModelError(f"{owner}: fail_probability must be a number in [0, 1], got {value!r}")
+    return float(value)
+
+
+# --------------------------------------------------------------------------- retry history
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryEntry:
+    """One attempt of a retry controller's scope, as its controller sees it.
+
+    ``value`` is what the controller's ``execute`` returned for the attempt; ``failures``
+    names the atoms whose failure was reported to this controller during the attempt, in
+    the order they were reported (the first failure of each atom only, as in TaskFlow).
+    """
+
+    value: Any
+    failures: tuple[str, ...] = ()
+
+
+History = tuple[HistoryEntry, ...]
+"""What a controller is given: one entry per attempt, oldest first (kept across retry rounds,
+cleared when the retry controller itself is reverted)."""
+
+
+# --------------------------------------------------------------------------- controllers
+
+
+@runtime_checkable
+class Controller(Protocol):
+    """What a retry controller policy must do; any object with these two methods will do.
+
+    ``execute`` runs when the retry controller runs (first in its scope, and again on every
+    retry round); what it returns is recorded as the attempt's value. If it raises, the
+    retry controller's own execute fails and its parent decides. ``on_failure`` is asked
+    when an atom of the scope fails.
+    """
+
+    def execute(self, history: History) -> Any: ...
+
+    def on_failure(self, history: History) -> Decision: ...
+
+
+def _exhausted(revert_all: bool) -> Decision:
+    return Decision.REVERT_ALL if revert_all else Decision.REVERT
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Times:
+    """Make ``attempts`` attempts in total (TaskFlow's counting: ``Times(0)`` is ``Times(1)``).
+
+    ``execute`` returns the attempt number 1, 2, ...
+
+    >>> Times(attempts=2).on_failure((HistoryEntry(1),))
+    <Decision.RETRY: 'RETRY'>
+    >>> Times(attempts=2).on_failure((HistoryEntry(1), HistoryEntry(2)))
+    <Decision.REVERT: 'REVERT'>
+    """
+
+    kind: ClassVar[str] = "times"
+    attempts: int = 1
+    revert_all: bool = False
+
+    def __post_init__(self) -> None:
+        if isinstance(self.attempts, bool) or not isinstance(self.attempts, int):
+            raise ModelError(f"Times: attempts must be a whole number, got {self.attempts!r}")
+        if self.attempts < 0:
+            raise ModelError(f"Times: attempts must be >= 0, got {self.attempts!r}")
+        if not isinstance(self.revert_all, bool):
+            raise ModelError(f"Times: revert_all must be true or false, got {self.revert_all!r}")
+
+    def execute(self, history: History) -> int:
+        return len(history) + 1
+
+    def on_failure(self, history: History) -> Decision:
+        if len(history) < self.attempts:
+            return Decision.RETRY
+        return _exhausted(self.revert_all)
+
+
+class NoValuesLeft(LookupError):
+    """Raised by a for-each controller's ``execute`` when every value has been tried."""
+
+
+def _remaining(values: tuple[Any, ...], history: History) -> list[Any]:
+    # Multiset difference, as TaskFlow's misc.sequence_minus: duplicates are consumed one
+    # at a time, in order.
+    left = list(values)
+    for entry in history:
+        for i, v in enumerate(left):
+            if v == entry.value:
+                del left[i]
+                break
+    return left
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ForEach:
+    """One attempt per element of ``values`` (duplicates included), in order.
+
+    ``execute`` returns the next untried element; with none left (or empty ``values``) it
+    fails, so the retry controller itself fails.
+
+    >>> ForEach(values=[3, 2, 3]).execute((HistoryEntry(3),))
+    2
+    """
+
+    kind: ClassVar[str] = "for_each"
+    values: tuple[Any, ...]
+    revert_all: bool = False
+
+    def __post_init__(self) -> None:
+        if isinstance(self.values, str) or not isinstance(self.values, Sequence):
+            raise ModelError(f"ForEach: values must be a list, got {self.values!r}")
+        object.__setattr__(self, "values", tuple(self.values))
+        if not isinstance(self.revert_all, bool):
+            raise ModelError(f"ForEach: revert_all must be true or false, got {self.revert_all!r}")
+
+    def execute(self, history: History) -> Any:
+        left = _remaining(self.values, history)
+        if not left:
+            raise NoValuesLeft(f"no values left to try out of {list(self.values)!r}")
+        return left[0]
+
+    def on_failure(self, history: History) -> Decision:
+        if _remaining(self.values, history):
+            return Decision.RETRY
+        return _exhausted(self.revert_all)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ParameterizedForEach:
+    """Like :class:`ForEach`, with the values taken from the store key ``values_from``.
+
+    The store is bound when the flow is compiled (:func:`flowsim.compile`).
+    """
+
+    kind: ClassVar[str] = "parameterized_for_each"
+    values_from: str
+    revert_all: bool = False
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.values_from, str) or not self.values_from:
+            raise ModelError(
+                "ParameterizedForEach: values_from must name a store key, got "
+                f"{self.values_from!r}"
+            )
+        if not isinstance(self.revert_all, bool):
+            raise ModelError(
+                f"ParameterizedForEach: revert_all must be true or false, got {self.revert_all!r}"
+            )
+
+    def bind(self, values: Sequence[Any]) -> ForEach:
+        """The :class:`ForEach` this controller is once its values are known."""
+        return ForEach(values=tuple(values), revert_all=self.revert_all)
+
+    def execute(self, history: History) -> Any:
+        raise TypeError("ParameterizedForEach runs only once compiled (its store is bound then)")
+
+    def on_failure(self, history: History) -> Decision:
+        raise TypeError("ParameterizedForEach runs only once compiled (its store is bound then)")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AlwaysRevert:
+    """Always decide REVERT (the parent may still override)."""
+
+    kind: ClassVar[str] = "always_revert"
+
+    def execute(self, history: History) -> None:
+        return None
+
+    def on_failure(self, history: History) -> Decision:
+        return Decision.REVERT
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AlwaysRevertAll:
+    """Always decide REVERT_ALL: the whole flow is reverted."""
+
+    kind: ClassVar[str] = "always_revert_all"
+
+    def execute(self, history: History) -> None:
+        return None
+
+    def on_failure(self, history: History) -> Decision:
+        return Decision.REVERT_ALL
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AlwaysRetry:
+    """Always decide RETRY. Around a task that always fails, the run never ends: the
+    engine's event budget turns that into :class:`~flowsim.EventBudgetExceeded`."""
+
+    kind: ClassVar[str] = "always_retry"
+
+    def execute(self, history: History) -> None:
+        return None
+
+    def on_failure(self, history: History) -> Decision:
+        return Decision.RETRY
+
+
+# --------------------------------------------------------------------------- atoms
+
+
+def _atom_fields(obj: Task | Retry, owner: str) -> None:
+    set_ = object.__setattr__
+    set_(obj, "duration", check_duration(owner, "duration", obj.duration))
+    set_(obj, "revert_duration", check_duration(owner, "revert_duration", obj.revert_duration))
+    set_(obj, "fails_on", check_fail_spec(owner, "fails_on", obj.fails_on))
+    set_(obj, "revert_fails_on", check_fail_spec(owner, "revert_fails_on", obj.revert_fails_on))
+    set_(obj, "fail_probability", _probability(owner, obj.fail_probability))
+    set_(obj, "provides", _names(owner, "provides", obj.provides))
+    set_(obj, "requires", _names(owner, "requires", obj.requires))
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Task:
+    """A unit of work: its execute and its revert each occupy one worker.
+
+    Parameters
+    ----------
+    name
+        Unique among all atoms and flows of the flow it is part of.
+    duration, revert_duration
+        A number, a list with one number per call (the last one repeats), or a
+        distribution (:class:`~flowsim.Uniform`, :class:`~flowsim.Exponential`,
+        :class:`~flowsim.LogNormal`). A failed execute takes its full duration.
+    fails_on, revert_fails_on
+        1-based execute (revert) call numbers, counted over the whole run, that fail;
+        or ``"always"``.
+    fail_probability
+        Chance that an execute call fails, drawn from the atom's seeded stream.
+    priority
+        Among atoms ready at the same time, higher priorities start first.
+    provides, requires
+        Names of values; graph flows link a requirer after its provider.
+
+    >>> Task(name="B", duration=[2, 1], fails_on=[1]).duration
+    (2.0, 1.0)
+    """
+
+    name: str
+    duration: Duration = 1.0
+    revert_duration: Duration = 1.0
+    fails_on: FailSpec = ()
+    revert_fails_on: FailSpec = ()
+    fail_probability: float = 0.0
+    priority: int = 0
+    provides: tuple[str, ...] = ()
+    requires: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        _check_name("Task", self.name)
+        owner = f"task {self.name!r}"
+        _atom_fields(self, owner)
+        if isinstance(self.priority, bool) or not isinstance(self.priority, int):
+            raise ModelError(f"{owner}: priority must be a whole number, got {self.priority!r}")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Retry:
+    """A retry controller (a "checkpoint"): the atom that runs first in a flow's scope and
+    decides, through its ``controller``, what happens when an atom of the scope fails.
+
+    It runs inside the engine: its execute and revert take ``duration`` and
+    ``revert_duration`` (default 0) and occupy no worker.
+
+    >>> Retry(name="ckpt", controller=Times(attempts=3)).controller.attempts
+    3
+    """
+
+    name: str
+    controller: Controller
+    duration: Duration = 0.0
+    revert_duration: Duration = 0.0
+    fails_on: FailSpec = ()
+    revert_fails_on: FailSpec = ()
+    fail_probability: float = 0.0
+    provides: tuple[str, ...] = ()
+    requires: tuple[str, ...] = ()
+
+    priority: ClassVar[int] = 0
+
+    def __post_init__(self) -> None:
+        _check_name("Retry", self.name)
+        owner = f"retry {self.name!r}"
+        if not isinstance(self.controller, Controller):
+            raise ModelError(
+                f"{owner}: controller must have execute(history) and on_failure(history) "
+                f"(e.g. Times(attempts=3)), got {self.controller!r}"
+            )
+        _atom_fields(self, owner)
+
+
+Atom = Task | Retry
+
+
+# --------------------------------------------------------------------------- flows
+
+
+class Depth(StrEnum):
+    """How far a decider's "no" reaches (TaskFlow's ``decider_depth``)."""
+
+    ALL = "all"  # the target and everything forward-reachable from it
+    FLOW = "flow"  # the target and the tasks linked after it in the same flow
+    NEIGHBORS = "neighbors"  # the target and its direct task successors
+    ATOM = "atom"  # the target only
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Link:
+    """An explicit link in a graph flow between two of its direct children.
+
+    ``decider=False`` is a static decider that says no: when ``target`` becomes ready it is
+    set to IGNORE, together with what ``depth`` says.
+    """
+
+    source: str
+    target: str
+    decider: bool = True
+    depth: Depth = Depth.ALL
+
+    def __post_init__(self) -> None:
+        for end in ("source", "target"):
+            if not isinstance(getattr(self, end), str) or not getattr(self, end):
+                raise ModelError(f"Link: {end} must be a child's name, got {getattr(self, end)!r}")
+        if not isinstance(self.decider, bool):
+            raise ModelError(
+                f"Link {self.source!r} -> {self.target!r}: decider must be true or false, "
+                f"got {self.decider!r}"
+            )
+        try:
+            object.__setattr__(self, "depth", Depth(self.depth))
+        except ValueError:
+            raise ModelError(
+                f"Link {self.source!r} -> {self.target!r}: depth must be one of "
+                f"{', '.join(d.value for d in Depth)}; got {self.depth!r}"
+            ) from None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _FlowBase:
+    name: str
+    children: tuple[Task | Flow, ...] = ()
+    retry: Retry | None = None
+
+    pattern: ClassVar[str] = ""
+
+    def __post_init__(self) -> None:
+        _check_name(type(self).__name__, self.name)
+        owner = f"{self.pattern} flow {self.name!r}"
+        if isinstance(self.children, str) or not isinstance(self.children, Sequence):
+            raise ModelError(f"{owner}: children must be a list, got {self.children!r}")
+        children = tuple(self.children)
+        for i, child in enumerate(children):
+            if isinstance(child, Retry):
+                raise ModelError(
+                    f"{owner}: children[{i}] is retry controller {child.name!r}; a retry "
+                    "controller guards a flow: pass it as the flow's retry="
+                )
+            if not isinstance(child, Task | _FlowBase):
+                raise ModelError(f"{owner}: children[{i}] must be a Task or a flow, got {child!r}")
+        object.__setattr__(self, "children", children)
+        if self.retry is not None and not isinstance(self.retry, Retry):
+            raise ModelError(f"{owner}: retry must be a Retry or None, got {self.retry!r}")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LinearFlow(_FlowBase):
+    """Children run one after the other."""
+
+    pattern: ClassVar[str] = "linear"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class UnorderedFlow(_FlowBase):
+    """Children may all run at the same time."""
+
+    pattern: ClassVar[str] = "unordered"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class GraphFlow(_FlowBase):
+    """Children ordered by explicit links and by ``requires``/``provides``."""
+
+    pattern: ClassVar[str] = "graph"
+    links: tuple[Link, ...] = ()
+
+    def __post_init__(self) -> None:
+        _FlowBase.__post_init__(self)
+        if isinstance(self.links, str) or not isinstance(self.links, Sequence):
+            raise ModelError(f"graph flow {self.name!r}: links must be a list of Link")
+        links = tuple(self.links)
+        for i, link in enumerate(links):
+            if not isinstance(link, Link):
+                raise ModelError(
+                    f"graph flow {self.name!r}: links[{i}] must be a Link, got {link!r}"
+                )
+        object.__setattr__(self, "links", links)
+
+
+Flow = LinearFlow | UnorderedFlow | GraphFlow
+
+
+# --------------------------------------------------------------------------- options
+
+
+class Strategy(StrEnum):
+    """How the engine reacts to a failure."""
+
+    SMART = "smart"  # revert only the resolved scope; everything else keeps running
+    STOP_THE_WORLD = "stop_the_world"  # the engine the blueprint replaced
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Options:
+    """How a flow is run.
+
+    Parameters
+    ----------
+    workers
+        How many task executes/reverts may run at once; ``None`` is unlimited.
+    seed
+        Seeds every random draw (see :mod:`flowsim.timing`).
+    defer_reverts
+        ``True`` (flowsim's default, the blueprint's intent): a retry controller that gives
+        up escalates to the nearest ancestor that retries or reverts all, else the whole
+        flow is reverted. ``False`` (TaskFlow's default): only its own scope is reverted.
+    never_resolve
+        Do not resolve execute failures: nothing is reverted, the flow ends FAILURE.
+    strategy
+        ``"smart"`` or ``"stop_the_world"``.
+    event_budget
+        The most trace events a run may record before it is stopped with
+        :class:`~flowsim.EventBudgetExceeded`; ``None`` means 1,000,000 plus 1,000 per atom.
+    """
+
+    workers: int | None = None
+    seed: int = 0
+    defer_reverts: bool = True
+    never_resolve: bool = False
+    strategy: Strategy = Strategy.SMART
+    event_budget: int | None = None
+
+    def __post_init__(self) -> None:
+        w = self.workers
+        if w is not None and (isinstance(w, bool) or not isinstance(w, int) or w < 1):
+            raise ModelError(f"options: workers must be a whole number >= 1 or None, got {w!r}")
+        if isinstance(self.seed, bool) or not isinstance(self.seed, int):
+            raise ModelError(f"options: seed must be a whole number, got {self.seed!r}")
+        for flag in ("defer_reverts", "never_resolve"):
+            if not isinstance(getattr(self, flag), bool):
+                raise ModelError(
+                    f"options: {flag} must be true or false, got {getattr(self, flag)!r}"
+                )
+        try:
+            object.__setattr__(self, "strategy", Strategy(self.strategy))
+        except ValueError:
+            raise ModelError(
+                f"options: strategy must be 'smart' or 'stop_the_world', got {self.strategy!r}"
+            ) from None
+        b = self.event_budget
+        if b is not None and (isinstance(b, bool) or not isinstance(b, int) or b < 1):
+            raise ModelError(
+                f"options: event_budget must be a whole number >= 1 or None, got {b!r}"
+            )
+
+
+def walk(flow: Flow) -> list[Flow | Atom]:
+    """Every flow and atom of ``flow``, in declaration order (a flow, its retry, then its
+    children).
+
+    >>> [n.name for n in walk(LinearFlow(name="f", children=[Task(name="a")]))]
+    ['f', 'a']
+    """
+    out: list[Flow | Atom] = []
+    stack: list[Flow | Atom] = [flow]
+    while stack:
+        node = stack.pop()
+        out.append(node)
+        if isinstance(node, _FlowBase):
+            kids: list[Flow | Atom] = list(node.children)
+            if node.retry is not None:
+                kids.insert(0, node.retry)
+            stack.extend(reversed(kids))
+    return out
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Scenario:
+    """A flow with everything needed to run it: store values, options, a name and a text.
+
+    Scenario files (:func:`flowsim.load_scenario`) hold exactly this.
+    """
+
+    flow: Flow
+    options: Options = Options()
+    store: Mapping[str, Any] = field(default_factory=dict)
+    name: str = ""
+    description: str = ""
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.flow, _FlowBase):
+            raise ModelError(f"Scenario: flow must be a flow, got {self.flow!r}")
+        if not isinstance(self.options, Options):
+            raise ModelError(f"Scenario: options must be Options, got {self.options!r}")
+        if not isinstance(self.store, Mapping):
+            raise ModelError(f"Scenario: store must be a mapping, got {self.store!r}")
+        object.__setattr__(self, "store", MappingProxyType(dict(self.store)))
+        if not self.name:
+            object.__setattr__(self, "name", self.flow.name)

@@ -1,0 +1,193 @@
+"""Durations and injected failures, drawn from seeded per-atom random streams.
+
+Randomness is explicit and documented (DESIGN.md, decision 12). Every atom that needs
+random numbers gets its own :class:`random.Random`, seeded from the string
+``"<scenario seed>:<atom name>"`` (seeding from a string is stable across processes and
+Python versions), created the first time the atom needs a number. An atom draws only from
+its own stream, in this order:
+
+* on each execute call: the execute duration (if it is a distribution), then the failure
+  draw (if ``fail_probability > 0``, even when ``fails_on`` already decides);
+* on each revert call: the revert duration (if it is a distribution).
+
+So adding, removing or re-timing other atoms never changes an atom's draws. Only
+``Random.random()`` is used: the distributions are computed from it by inverse transform,
+so they do not depend on the algorithms of :mod:`random`, which Python may change.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from collections.abc import Sequence
+from dataclasses import dataclass
+from statistics import NormalDist
+from typing import Literal
+
+__all__ = [
+    "Distribution",
+    "Duration",
+    "Exponential",
+    "FailSpec",
+    "LogNormal",
+    "Uniform",
+    "atom_random",
+    "pick_duration",
+]
+
+_NORMAL = NormalDist()
+_TINY = 2.0**-53
+
+
+def _check_number(owner: str, field: str, value: object, *, positive: bool = False) -> float:
+    from .errors import ModelError
+
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise ModelError(f"{owner}: {field} must be a finite number, got {value!r}")
+    if value < 0 or (positive and value == 0):
+        bound = "> 0" if positive else ">= 0"
+        raise ModelError(f"{owner}: {field} must be {bound}, got {value!r}")
+    return float(value)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Uniform:
+    """Durations drawn uniformly from ``[low, high]``.
+
+    >>> Uniform(low=1, high=3).sample(0.5)
+    2.0
+    """
+
+    low: float
+    high: float
+
+    def __post_init__(self) -> None:
+        low = _check_number("Uniform", "low", self.low)
+        high = _check_number("Uniform", "high", self.high)
+        if high < low:
+            from .errors import ModelError
+
+            raise ModelError(f"Uniform: high must be >= low, got low={low!r}, high={high!r}")
+        object.__setattr__(self, "low", low)
+        object.__setattr__(self, "high", high)
+
+    def sample(self, u: float) -> float:
+        """The duration for a uniform number ``u`` in ``[0, 1)``."""
+        return self.low + (self.high - self.low) * u
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Exponential:
+    """Exponentially distributed durations with the given mean.
+
+    >>> round(Exponential(mean=2).sample(0.5), 6)
+    1.386294
+    """
+
+    mean: float
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "mean", _check_number("Exponential", "mean", self.mean))
+
+    def sample(self, u: float) -> float:
+        """The duration for a uniform number ``u`` in ``[0, 1)``."""
+        return -self.mean * math.log(1.0 - u)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LogNormal:
+    """Durations ``exp(mu + sigma * Z)`` with ``Z`` standard normal.
+
+    >>> LogNormal(mu=0, sigma=1).sample(0.5)
+    1.0
+    """
+
+    mu: float
+    sigma: float
+
+    def __post_init__(self) -> None:
+        mu = self.mu
+        if isinstance(mu, bool) or not isinstance(mu, int | float) or not math.isfinite(mu):
+            from .errors import ModelError
+
+            raise ModelError(f"LogNormal: mu must be a finite number, got {mu!r}")
+        object.__setattr__(self, "mu", float(mu))
+        object.__setattr__(self, "sigma", _check_number("LogNormal", "sigma", self.sigma))
+
+    def sample(self, u: float) -> float:
+        """The duration for a uniform number ``u`` in ``[0, 1)``."""
+        return math.exp(self.mu + self.sigma * _NORMAL.inv_cdf(min(max(u, _TINY), 1 - _TINY)))
+
+
+Distribution = Uniform | Exponential | LogNormal
+"""A seeded random duration."""
+
+Duration = float | tuple[float, ...] | Distribution
+"""A fixed duration, one per execute (or revert) call (the last repeats), or a distribution."""
+
+FailSpec = tuple[int, ...] | Literal["always"]
+"""1-based call numbers (over the whole run) that fail, or ``"always"``."""
+
+
+def check_duration(owner: str, field: str, value: object) -> Duration:
+    """Validate and normalise a duration (numbers become floats, lists become tuples)."""
+    from .errors import ModelError
+
+    if isinstance(value, Uniform | Exponential | LogNormal):
+        return value
+    if isinstance(value, Sequence) and not isinstance(value, str):
+        if not value:
+            raise ModelError(f"{owner}: {field} must not be an empty list")
+        return tuple(_check_number(owner, f"{field}[{i}]", v) for i, v in enumerate(value))
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ModelError(
+            f"{owner}: {field} must be a number >= 0, a list of them (one per call), or "
+            f"a distribution (Uniform, Exponential, LogNormal); got {value!r}"
+        )
+    return _check_number(owner, field, value)
+
+
+def check_fail_spec(owner: str, field: str, value: object) -> FailSpec:
+    """Validate ``fails_on``/``revert_fails_on``: call numbers >= 1, or ``"always"``."""
+    from .errors import ModelError
+
+    if value == "always":
+        return "always"
+    if isinstance(value, Sequence) and not isinstance(value, str):
+        calls = []
+        for i, v in enumerate(value):
+            if isinstance(v, bool) or not isinstance(v, int) or v < 1:
+                raise ModelError(
+                    f"{owner}: {field}[{i}] must be a call number >= 1 (1 is the first "
+                    f"call), got {v!r}"
+                )
+            calls.append(v)
+        return tuple(sorted(set(calls)))
+    raise ModelError(
+        f'{owner}: {field} must be a list of call numbers (1-based) or "always", got {value!r}'
+    )
+
+
+def atom_random(seed: int, name: str) -> random.Random:
+    """The random stream of atom ``name`` in a run seeded with ``seed``.
+
+    >>> atom_random(1, "B").random() == atom_random(1, "B").random()
+    True
+    """
+    return random.Random(f"{seed}:{name}")
+
+
+def pick_duration(spec: Duration, call: int, rng: random.Random | None) -> float:
+    """The duration of the ``call``-th (1-based) execute or revert call.
+
+    ``rng`` is needed only when ``spec`` is a distribution.
+
+    >>> pick_duration((1.0, 2.0), 3, None)
+    2.0
+    """
+    if isinstance(spec, float):
+        return spec
+    if isinstance(spec, tuple):
+        return spec[min(call, len(spec)) - 1]
+    assert rng is not None
+    return spec.sample(rng.random())

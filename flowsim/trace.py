@@ -1,0 +1,234 @@
+"""Traces and results: what a run did, as immutable values with a lossless JSON form.
+
+A trace is the list of state changes of every atom and of the flow, in the order they
+happened, plus one record per failure resolution. Conventions are TaskFlow's
+notifications: no event for an identity transition; on RETRY the retry controller emits
+RETRYING, then each REVERTED (or IGNORE) atom of its scope emits PENDING, then the retry
+controller emits RUNNING and SUCCESS; the flow emits RUNNING and then its final state
+(and, under ``stop_the_world`` only, REVERTING and RUNNING while the world is stopped).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+from .errors import ScenarioError
+from .states import AtomState, Decision, FlowState
+
+if TYPE_CHECKING:
+    from .compile import CompiledFlow
+    from .model import Options
+
+__all__ = ["Event", "Resolution", "Result", "Trace", "load_trace"]
+
+TRACE_FORMAT = 1
+
+
+class Event(NamedTuple):
+    """One state change.
+
+    ``subject`` is ``"atom"`` or ``"flow"``; ``attempt`` is the atom's execute call number
+    (the one being run or reverted; 0 before its first execute; ``None`` for the flow);
+    ``worker`` is the worker a task's execute or revert runs on (``None`` otherwise).
+    """
+
+    time: float
+    seq: int
+    subject: str
+    name: str
+    state: str
+    attempt: int | None
+    worker: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class Resolution:
+    """How one execute failure was resolved.
+
+    ``seq`` is the sequence number of the FAILURE event resolved; ``chain`` the retry
+    controllers consulted, innermost first, with their decisions; ``action`` what was
+    applied: RETRY (``retry``'s scope is reverted and run again), REVERT (``retry`` and its
+    scope are reverted) or REVERT_ALL (``retry`` is None); ``scope`` the atoms whose
+    intention was set to REVERT, in compile order.
+    """
+
+    time: float
+    seq: int
+    failed: str
+    chain: tuple[tuple[str, Decision], ...]
+    action: Decision
+    retry: str | None
+    scope: tuple[str, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "time": self.time,
+            "seq": self.seq,
+            "failed": self.failed,
+            "chain": [[r, str(d)] for r, d in self.chain],
+            "action": str(self.action),
+            "retry": self.retry,
+            "scope": list(self.scope),
+        }
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> Resolution:
+        return cls(
+            time=float(d["time"]),
+            seq=int(d["seq"]),
+            failed=str(d["failed"]),
+            chain=tuple((str(r), Decision(x)) for r, x in d["chain"]),
+            action=Decision(d["action"]),
+            retry=None if d["retry"] is None else str(d["retry"]),
+            scope=tuple(str(a) for a in d["scope"]),
+        )
+
+
+def _event_dict(e: Event) -> dict[str, Any]:
+    return {
+        "time": e.time,
+        "seq": e.seq,
+        "subject": e.subject,
+        "name": e.name,
+        "state": e.state,
+        "attempt": e.attempt,
+        "worker": e.worker,
+    }
+
+
+@dataclass(frozen=True, slots=True)
+class Trace:
+    """Every event and resolution of one run of flow ``flow``."""
+
+    flow: str
+    events: tuple[Event, ...]
+    resolutions: tuple[Resolution, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "flowsim_trace": TRACE_FORMAT,
+            "flow": self.flow,
+            "events": [_event_dict(e) for e in self.events],
+            "resolutions": [r.to_dict() for r in self.resolutions],
+        }
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any], *, where: str = "trace") -> Trace:
+        """Load a trace from its dict form, with a clear error for a malformed one."""
+        try:
+            events = []
+            for k, e in enumerate(d["events"]):
+                state = e["state"]
+                subject = e["subject"]
+                if subject not in ("atom", "flow"):
+                    raise ScenarioError(
+                        f"subject must be 'atom' or 'flow', got {subject!r}",
+                        where=where,
+                        path=f"$.events[{k}].subject",
+                    )
+                enum = AtomState if subject == "atom" else FlowState
+                if state not in enum.__members__:
+                    raise ScenarioError(
+                        f"unknown {subject} state {state!r}", where=where, path=f"$.events[{k}]"
+                    )
+                time = float(e["time"])
+                if not math.isfinite(time):
+                    raise ScenarioError("time must be finite", where=where, path=f"$.events[{k}]")
+                events.append(
+                    Event(
+                        time,
+                        int(e["seq"]),
+                        subject,
+                        str(e["name"]),
+                        enum(state),
+                        None if e.get("attempt") is None else int(e["attempt"]),
+                        None if e.get("worker") is None else int(e["worker"]),
+                    )
+                )
+            resolutions = tuple(Resolution.from_dict(r) for r in d.get("resolutions", ()))
+            return cls(flow=str(d["flow"]), events=tuple(events), resolutions=resolutions)
+        except ScenarioError:
+            raise
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ScenarioError(
+                f"not a flowsim trace ({type(exc).__name__}: {exc}); expected an object with "
+                '"flow", "events" and "resolutions"',
+                where=where,
+            ) from None
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=1)
+
+    def save(self, path: str | Path) -> None:
+        """Write the trace as JSON to ``path``."""
+        Path(path).write_text(self.to_json() + "\n", encoding="utf-8")
+
+
+def load_trace(path: str | Path) -> Trace:
+    """Load a trace written by :meth:`Trace.save` (or ``flowsim run --trace-out``)."""
+    where = str(path)
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ScenarioError(f"cannot read trace file: {exc.strerror}", where=where) from None
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ScenarioError(
+            f"not JSON: {exc.msg} at line {exc.lineno} column {exc.colno}", where=where
+        ) from None
+    if not isinstance(data, dict):
+        raise ScenarioError("a trace file holds one JSON object", where=where, path="$")
+    return Trace.from_dict(data, where=where)
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Result:
+    """The outcome of :func:`flowsim.simulate`.
+
+    ``executions``/``reverts`` count execute and revert calls per atom;
+    ``retry_values`` lists what each retry controller's execute returned, in order;
+    ``worker_busy`` is the busy time per worker; ``wasted_work`` is the total duration of
+    executes that were later reverted (the execute of the failed atom included).
+    """
+
+    flow_state: FlowState
+    makespan: float
+    executions: Mapping[str, int]
+    reverts: Mapping[str, int]
+    atom_final_states: Mapping[str, AtomState]
+    retry_values: Mapping[str, tuple[Any, ...]]
+    worker_busy: Mapping[int, float]
+    wasted_work: float
+    trace: Trace
+    compiled: CompiledFlow
+    options: Options
+
+    @property
+    def events(self) -> tuple[Event, ...]:
+        return self.trace.events
+
+    @property
+    def resolutions(self) -> tuple[Resolution, ...]:
+        return self.trace.resolutions
+
+    def to_dict(self) -> dict[str, Any]:
+        """The ``flowsim run --json`` object."""
+        return {
+            "flow": self.trace.flow,
+            "flow_state": str(self.flow_state),
+            "makespan": self.makespan,
+            "executions": dict(self.executions),
+            "reverts": dict(self.reverts),
+            "atom_final_states": {k: str(v) for k, v in self.atom_final_states.items()},
+            "retry_values": {k: list(v) for k, v in self.retry_values.items()},
+            "worker_busy": {str(k): v for k, v in self.worker_busy.items()},
+            "wasted_work": self.wasted_work,
+            "events": [_event_dict(e) for e in self.trace.events],
+            "resolutions": [r.to_dict() for r in self.trace.resolutions],
+        }
