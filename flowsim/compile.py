@@ -124,8 +124,8 @@ class CompiledFlow:
         return g
 
 
-def _fail(message: str) -> CompileError:
-    return CompileError(message)
+def _fail(message: str, node: str) -> CompileError:
+    return CompileError(message, node=node)
 
 
 class _Builder:
@@ -180,7 +180,8 @@ class _Builder:
             if item.name in seen:
                 raise _fail(
                     f"duplicate name {item.name!r}: used by a {seen[item.name]} and a {kind}; "
-                    "every task, retry controller and flow needs its own name"
+                    "every task, retry controller and flow needs its own name",
+                    item.name,
                 )
             seen[item.name] = kind
 
@@ -244,16 +245,19 @@ class _Builder:
                         f"graph flow {flow.name!r}: link {link.source!r} -> {link.target!r}: "
                         f"{end!r} is not a direct child of {flow.name!r} (it is in flow "
                         f"{where!r}); links may only join direct children, so link the "
-                        "child flow that holds it"
+                        "child flow that holds it",
+                        flow.name,
                     )
                 raise _fail(
                     f"graph flow {flow.name!r}: link {link.source!r} -> {link.target!r}: no "
-                    f"child named {end!r}; its children are {sorted(children)}"
+                    f"child named {end!r}; its children are {sorted(children)}",
+                    flow.name,
                 )
             if link.source == link.target:
                 raise _fail(
                     f"graph flow {flow.name!r}: link {link.source!r} -> {link.target!r} "
-                    "joins a child to itself"
+                    "joins a child to itself",
+                    flow.name,
                 )
             out[(link.source, link.target)] = link
         provides = {c.name: _provides(c) for c in flow.children}
@@ -304,7 +308,8 @@ def _check_acyclic(flow: str, names: list[str], edges: list[tuple[str, str]]) ->
                 cycle = [*path[path.index(nxt) :], nxt]
                 raise _fail(
                     f"graph flow {flow!r} has a cycle: {' -> '.join(map(repr, cycle))} "
-                    "(from explicit links and requires/provides)"
+                    "(from explicit links and requires/provides)",
+                    flow,
                 )
             elif color[nxt] == 0:
                 color[nxt] = 1
@@ -475,13 +480,15 @@ def _controller(atom: Atom, store: Mapping[str, Any]) -> Controller | None:
             raise CompileError(
                 f"retry {atom.name!r}: ParameterizedForEach takes its values from store key "
                 f"{c.values_from!r}, which the store does not hold (store keys: "
-                f"{sorted(store)})"
+                f"{sorted(store)})",
+                node=atom.name,
             )
         values = store[c.values_from]
         if isinstance(values, str) or not isinstance(values, Iterable):
             raise CompileError(
                 f"retry {atom.name!r}: store key {c.values_from!r} must hold a list of values, "
-                f"got {values!r}"
+                f"got {values!r}",
+                node=atom.name,
             )
         return c.bind(list(values))
     return c
@@ -517,7 +524,8 @@ def _check_requires(
             kind = "task" if isinstance(a, Task) else "retry"
             raise CompileError(
                 f"{kind} {a.name!r} requires {value!r}, which nothing before it provides "
-                f"and the store does not hold{hint}"
+                f"and the store does not hold{hint}",
+                node=a.name,
             )
 
 

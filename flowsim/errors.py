@@ -26,7 +26,14 @@ class ModelError(FlowsimError, ValueError):
 
 
 class CompileError(FlowsimError, ValueError):
-    """A flow cannot be compiled: duplicate names, a cycle, an unknown link end, ..."""
+    """A flow cannot be compiled: duplicate names, a cycle, an unknown link end, ...
+
+    ``node`` names the flow or atom at fault (the scenario loader turns it into a JSON path).
+    """
+
+    def __init__(self, message: str, *, node: str = "") -> None:
+        self.node = node
+        super().__init__(message)
 
 
 class ScenarioError(FlowsimError, ValueError):
