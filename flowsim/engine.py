@@ -136,7 +136,7 @@ class _Run:
         self.retry_values: dict[int, list[Any]] = {i: [] for i in self.history}
         self.rngs: dict[int, random.Random] = {}
         self.forward: dict[int, list[int]] = {}
-        # completions in flight: (end time, start number, atom, kind, failed, worker, why)
+        # completions in flight: (end time, start number, atom, kind, failed, worker or -1)
         self.heap: list[tuple[float, int, int, int, bool, int]] = []
         self.started = 0
         self.running = 0
@@ -162,7 +162,6 @@ class _Run:
         self.stw = options.strategy is Strategy.STOP_THE_WORLD
         budget = options.event_budget
         self.budget = budget if budget is not None else 1_000_000 + 1_000 * n
-        self.fail_reason: dict[int, str] = {}
 
     # ------------------------------------------------------------------ trace
     def emit(
@@ -284,8 +283,7 @@ class _Run:
         assert controller is not None
         try:
             value = controller.execute(self.snapshot(i))
-        except Exception as exc:  # the controller's own execute failed: data, not a crash
-            self.fail_reason[i] = f"{type(exc).__name__}: {exc}"
+        except Exception:  # the controller's own execute failed: data in the trace, not a crash
             return False
         self.history[i].append((value, []))
         self.retry_values[i].append(value)

@@ -1,0 +1,775 @@
+"""Example-based tests that pin the engine's semantics with exact traces.
+
+Each expected trace below was checked by hand against ``taskflow-semantics.md`` and
+``DESIGN.md``; the comment above each says what it shows.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from helpers import lines, states
+
+from flowsim import (
+    AlwaysRetry,
+    AlwaysRevert,
+    AlwaysRevertAll,
+    AtomState,
+    Decision,
+    EventBudgetExceeded,
+    FlowState,
+    ForEach,
+    GraphFlow,
+    HistoryEntry,
+    LinearFlow,
+    Link,
+    ModelError,
+    ParameterizedForEach,
+    Retry,
+    Task,
+    Times,
+    UnorderedFlow,
+    simulate,
+)
+
+
+def blueprint(b: Task | None = None, c: Task | None = None, attempts: int = 2) -> LinearFlow:
+    """A, then in parallel: a checkpoint guarding B, and a slow C."""
+    b = b or Task(name="B", duration=2, fails_on=[1])
+    c = c or Task(name="C", duration=6)
+    checkpointed = LinearFlow(
+        name="checkpointed",
+        retry=Retry(name="checkpoint", controller=Times(attempts=attempts)),
+        children=[b],
+    )
+    return LinearFlow(
+        name="blueprint",
+        children=[Task(name="A"), UnorderedFlow(name="parallel", children=[checkpointed, c])],
+    )
+
+
+def interval(
+    result: Any, name: str, start: str, end: tuple[str, ...]
+) -> list[tuple[float, float]]:
+    out, begin = [], None
+    for e in result.events:
+        if e.name != name:
+            continue
+        if e.state == start:
+            begin = e.time
+        elif e.state in end and begin is not None:
+            out.append((begin, e.time))
+            begin = None
+    return out
+
+
+# --------------------------------------------------------------------------- blueprint
+
+
+def test_blueprint_smart_reverts_b_while_c_runs() -> None:
+    r = simulate(blueprint())
+    assert lines(r) == [
+        "0 blueprint RUNNING",
+        "0 A RUNNING #1 @0",
+        "1 A SUCCESS #1 @0",
+        "1 checkpoint RUNNING #1",
+        "1 C RUNNING #1 @0",
+        "1 checkpoint SUCCESS #1",
+        "1 B RUNNING #1 @1",
+        "3 B FAILURE #1 @1",
+        "3 B REVERTING #1 @1",
+        "4 B REVERTED #1 @1",
+        "4 checkpoint RETRYING #1",
+        "4 B PENDING #1",
+        "4 checkpoint RUNNING #2",
+        "4 checkpoint SUCCESS #2",
+        "4 B RUNNING #2 @1",
+        "6 B SUCCESS #2 @1",
+        "7 C SUCCESS #1 @0",
+        "7 blueprint SUCCESS",
+    ]
+    assert r.flow_state is FlowState.SUCCESS and r.makespan == 7.0
+    # B's revert overlaps C's execute; A and C are never reverted; the flow never REVERTING
+    (rb0, rb1), (c0, c1) = interval(r, "B", "REVERTING", ("REVERTED",))[0], (1.0, 7.0)
+    assert c0 < rb0 and rb1 < c1
+    assert r.reverts == {"A": 0, "checkpoint": 0, "B": 1, "C": 0}
+    assert states(r, "blueprint") == ["RUNNING", "SUCCESS"]
+    assert r.wasted_work == 2.0
+    assert r.retry_values == {"checkpoint": (1, 2)}
+    (res,) = r.resolutions
+    assert (res.time, res.seq, res.failed, res.chain, res.action, res.retry, res.scope) == (
+        3.0,
+        7,
+        "B",
+        (("checkpoint", Decision.RETRY),),
+        Decision.RETRY,
+        "checkpoint",
+        ("B",),
+    )
+
+
+def test_blueprint_stop_the_world_waits_for_c() -> None:
+    r = simulate(blueprint(), strategy="stop_the_world")
+    assert lines(r) == [
+        "0 blueprint RUNNING",
+        "0 A RUNNING #1 @0",
+        "1 A SUCCESS #1 @0",
+        "1 checkpoint RUNNING #1",
+        "1 C RUNNING #1 @0",
+        "1 checkpoint SUCCESS #1",
+        "1 B RUNNING #1 @1",
+        "3 B FAILURE #1 @1",
+        "3 blueprint REVERTING",
+        "7 C SUCCESS #1 @0",
+        "7 B REVERTING #1 @0",
+        "8 B REVERTED #1 @0",
+        "8 checkpoint RETRYING #1",
+        "8 B PENDING #1",
+        "8 checkpoint RUNNING #2",
+        "8 checkpoint SUCCESS #2",
+        "8 blueprint RUNNING",
+        "8 B RUNNING #2 @0",
+        "10 B SUCCESS #2 @0",
+        "10 blueprint SUCCESS",
+    ]
+    # nothing reverts while anything executes
+    reverts = interval(r, "B", "REVERTING", ("REVERTED",))
+    executes = [
+        iv for n in ("A", "B", "C") for iv in interval(r, n, "RUNNING", ("SUCCESS", "FAILURE"))
+    ]
+    assert all(e1 <= r0 or r1 <= e0 for r0, r1 in reverts for e0, e1 in executes)
+    assert r.reverts["A"] == r.reverts["C"] == 0
+
+
+def test_revert_failure_stops_new_work_but_lets_running_work_drain() -> None:
+    r = simulate(blueprint(b=Task(name="B", duration=2, fails_on=[1], revert_fails_on=[1])))
+    assert lines(r)[7:] == [
+        "3 B FAILURE #1 @1",
+        "3 B REVERTING #1 @1",
+        "4 B REVERT_FAILURE #1 @1",
+        "7 C SUCCESS #1 @0",  # the independent branch finishes and is not reverted
+        "7 blueprint FAILURE",
+    ]
+    assert r.atom_final_states["A"] is AtomState.SUCCESS
+    assert r.executions["B"] == 1  # no retry round after a revert failure
+
+
+def test_revert_failure_leaves_upstream_atoms_unreverted() -> None:
+    flow = LinearFlow(
+        name="f",
+        children=[
+            Task(name="A"),
+            Task(name="B", revert_fails_on=[1]),
+            Task(name="C", fails_on=[1]),
+        ],
+    )
+    r = simulate(flow)
+    assert lines(r)[-6:] == [
+        "3 C FAILURE #1 @0",
+        "3 C REVERTING #1 @0",
+        "4 C REVERTED #1 @0",
+        "4 B REVERTING #1 @0",
+        "5 B REVERT_FAILURE #1 @0",
+        "5 f FAILURE",
+    ]
+    assert r.atom_final_states == {
+        "A": AtomState.SUCCESS,
+        "B": AtomState.REVERT_FAILURE,
+        "C": AtomState.REVERTED,
+    }
+
+
+# --------------------------------------------------------------------------- scopes
+
+
+def test_running_sibling_in_a_reverted_scope_finishes_then_reverts() -> None:
+    flow = UnorderedFlow(
+        name="u",
+        retry=Retry(name="R", controller=Times(attempts=2)),
+        children=[Task(name="B", fails_on=[1]), Task(name="D", duration=3)],
+    )
+    r = simulate(flow)
+    assert lines(r) == [
+        "0 u RUNNING",
+        "0 R RUNNING #1",
+        "0 R SUCCESS #1",
+        "0 B RUNNING #1 @0",
+        "0 D RUNNING #1 @1",
+        "1 B FAILURE #1 @0",
+        "1 B REVERTING #1 @0",  # the failed task does not wait for its running sibling
+        "2 B REVERTED #1 @0",
+        "3 D SUCCESS #1 @1",  # not pre-empted
+        "3 D REVERTING #1 @0",
+        "4 D REVERTED #1 @0",
+        "4 R RETRYING #1",  # the retry controller is not reverted
+        "4 B PENDING #1",
+        "4 D PENDING #1",
+        "4 R RUNNING #2",
+        "4 R SUCCESS #2",
+        "4 B RUNNING #2 @0",
+        "4 D RUNNING #2 @1",
+        "5 B SUCCESS #2 @0",
+        "7 D SUCCESS #2 @1",
+        "7 u SUCCESS",
+    ]
+    assert r.wasted_work == 4.0
+
+
+def nested_flow() -> LinearFlow:
+    inner = LinearFlow(
+        name="inner",
+        retry=Retry(name="R2", controller=Times(attempts=2)),
+        children=[Task(name="T", fails_on="always")],
+    )
+    outer = LinearFlow(
+        name="outer",
+        retry=Retry(name="R1", controller=Times(attempts=2)),
+        children=[Task(name="S"), inner, Task(name="Z")],
+    )
+    return LinearFlow(name="root", children=[outer, Task(name="after")])
+
+
+def summary(
+    r: Any,
+) -> list[tuple[float, str, tuple[tuple[str, str], ...], str, Any, tuple[str, ...]]]:
+    return [
+        (x.time, x.failed, tuple((a, str(d)) for a, d in x.chain), str(x.action), x.retry, x.scope)
+        for x in r.resolutions
+    ]
+
+
+def test_nested_retries_escalate_with_defer_reverts() -> None:
+    r = simulate(nested_flow())
+    assert summary(r) == [
+        (2.0, "T", (("R2", "RETRY"),), "RETRY", "R2", ("T", "Z", "after")),
+        (
+            4.0,
+            "T",
+            (("R2", "REVERT"), ("R1", "RETRY")),
+            "RETRY",
+            "R1",
+            ("S", "R2", "T", "Z", "after"),
+        ),
+        (8.0, "T", (("R2", "RETRY"),), "RETRY", "R2", ("T", "Z", "after")),
+        (
+            10.0,
+            "T",
+            (("R2", "REVERT"), ("R1", "REVERT")),
+            "REVERT_ALL",
+            None,
+            ("R1", "S", "R2", "T", "Z", "after"),
+        ),
+    ]
+    # the inner history is cleared when the outer retry reverts it
+    assert r.retry_values == {"R1": (1, 2), "R2": (1, 2, 1, 2)}
+    # with defer_reverts every atom that ever executed ends REVERTED; never-run atoms PENDING
+    assert r.atom_final_states == {
+        "R1": AtomState.REVERTED,
+        "S": AtomState.REVERTED,
+        "R2": AtomState.REVERTED,
+        "T": AtomState.REVERTED,
+        "Z": AtomState.PENDING,
+        "after": AtomState.PENDING,
+    }
+    assert states(r, "Z") == [] and states(r, "after") == []  # never run: silent
+    assert lines(r)[-10:] == [
+        "10 T FAILURE #4 @0",
+        "10 T REVERTING #4 @0",
+        "11 T REVERTED #4 @0",
+        "11 R2 REVERTING #4",
+        "11 R2 REVERTED #4",
+        "11 S REVERTING #2 @0",
+        "12 S REVERTED #2 @0",
+        "12 R1 REVERTING #2",
+        "12 R1 REVERTED #2",
+        "12 root REVERTED",
+    ]
+    assert r.flow_state is FlowState.REVERTED and r.makespan == 12.0
+
+
+def test_nested_retries_without_defer_revert_only_the_exhausted_scope() -> None:
+    r = simulate(nested_flow(), defer_reverts=False)
+    assert summary(r)[-1] == (
+        10.0,
+        "T",
+        (("R2", "REVERT"), ("R1", "REVERT")),
+        "REVERT",
+        "R2",
+        ("R2", "T", "Z", "after"),
+    )
+    # TaskFlow's quirk: REVERTED although the outer scope is still SUCCESS
+    assert r.flow_state is FlowState.REVERTED
+    assert r.atom_final_states["R1"] is AtomState.SUCCESS
+    assert r.atom_final_states["S"] is AtomState.SUCCESS
+    assert lines(r)[-3:] == ["11 R2 REVERTING #4", "11 R2 REVERTED #4", "11 root REVERTED"]
+
+
+def test_revert_all_with_nested_retries_asks_no_parent() -> None:
+    inner = LinearFlow(
+        name="inner",
+        retry=Retry(name="R2", controller=Times(attempts=1, revert_all=True)),
+        children=[Task(name="T", fails_on=[1])],
+    )
+    flow = LinearFlow(
+        name="outer",
+        retry=Retry(name="R1", controller=Times(attempts=3)),
+        children=[Task(name="S"), inner],
+    )
+    r = simulate(flow)
+    assert summary(r) == [
+        (2.0, "T", (("R2", "REVERT_ALL"),), "REVERT_ALL", None, ("R1", "S", "R2", "T"))
+    ]
+    assert lines(r)[-9:-1] == [
+        "2 T REVERTING #1 @0",
+        "3 T REVERTED #1 @0",
+        "3 R2 REVERTING #1",
+        "3 R2 REVERTED #1",
+        "3 S REVERTING #1 @0",
+        "4 S REVERTED #1 @0",
+        "4 R1 REVERTING #1",
+        "4 R1 REVERTED #1",
+    ]
+    assert r.retry_values["R1"] == (1,)  # the outer retry did not retry
+
+
+def test_a_later_retry_never_overrides_revert_all() -> None:
+    # TaskFlow bug 2043808: a sibling subflow's RETRY must not undo a REVERT_ALL
+    s1 = LinearFlow(
+        name="s1",
+        retry=Retry(name="R1", controller=AlwaysRevertAll()),
+        children=[Task(name="p", fails_on=[1])],
+    )
+    s2 = LinearFlow(
+        name="s2",
+        retry=Retry(name="R2", controller=Times(attempts=5)),
+        children=[Task(name="q", duration=3, fails_on=[1])],
+    )
+    r = simulate(UnorderedFlow(name="u", children=[s1, s2, Task(name="w", duration=2)]))
+    assert [str(x.action) for x in r.resolutions] == ["REVERT_ALL", "RETRY"]
+    assert r.flow_state is FlowState.REVERTED
+    assert r.executions["q"] == 1 and r.retry_values["R2"] == (1,)
+    assert states(r, "R2") == ["RUNNING", "SUCCESS", "REVERTING", "REVERTED"]
+    assert all(s is AtomState.REVERTED for s in r.atom_final_states.values())
+
+
+def test_never_resolve_keeps_the_failure() -> None:
+    flow = UnorderedFlow(
+        name="u", children=[Task(name="a", fails_on=[1]), Task(name="b", duration=3)]
+    )
+    r = simulate(flow, never_resolve=True)
+    assert lines(r) == [
+        "0 u RUNNING",
+        "0 a RUNNING #1 @0",
+        "0 b RUNNING #1 @1",
+        "1 a FAILURE #1 @0",
+        "3 b SUCCESS #1 @1",
+        "3 u FAILURE",
+    ]
+    assert r.resolutions == ()
+
+
+def test_stop_the_world_revert_all_ends_from_reverting() -> None:
+    flow = UnorderedFlow(
+        name="u",
+        children=[
+            Task(name="a", fails_on=[1]),
+            Task(name="b", duration=3),
+            LinearFlow(name="l", children=[Task(name="c", duration=2), Task(name="d")]),
+        ],
+    )
+    r = simulate(flow, strategy="stop_the_world")
+    assert lines(r) == [
+        "0 u RUNNING",
+        "0 a RUNNING #1 @0",
+        "0 b RUNNING #1 @1",
+        "0 c RUNNING #1 @2",
+        "1 a FAILURE #1 @0",
+        "1 u REVERTING",
+        "2 c SUCCESS #1 @2",  # d is ready now but the world is stopped
+        "3 b SUCCESS #1 @1",
+        "3 a REVERTING #1 @0",
+        "3 b REVERTING #1 @1",
+        "3 c REVERTING #1 @2",
+        "4 a REVERTED #1 @0",
+        "4 b REVERTED #1 @1",
+        "4 c REVERTED #1 @2",
+        "4 u REVERTED",
+    ]
+    # the same scenario under smart reverts c and b as soon as each finishes
+    smart = simulate(flow)
+    assert "1 a REVERTING #1 @0" in lines(smart)
+    assert smart.makespan == 4.0 and "REVERTING" not in states(smart, "u")
+
+
+# --------------------------------------------------------------------------- retry controllers
+
+
+def retried(controller: Any, task: Task, **retry: Any) -> LinearFlow:
+    return LinearFlow(
+        name="f", retry=Retry(name="R", controller=controller, **retry), children=[task]
+    )
+
+
+def test_times_makes_n_attempts_in_total() -> None:
+    r = simulate(retried(Times(attempts=3), Task(name="a", fails_on="always")))
+    assert r.executions == {"R": 3, "a": 3}
+    assert r.retry_values == {"R": (1, 2, 3)}
+    assert [str(x.chain[0][1]) for x in r.resolutions] == ["RETRY", "RETRY", "REVERT"]
+    assert r.flow_state is FlowState.REVERTED
+
+
+@pytest.mark.parametrize("attempts", [0, 1])
+def test_times_zero_behaves_like_one(attempts: int) -> None:
+    r = simulate(retried(Times(attempts=attempts), Task(name="a", fails_on="always")))
+    assert r.executions == {"R": 1, "a": 1}
+    assert r.flow_state is FlowState.REVERTED
+
+
+def test_times_succeeds_on_the_last_attempt() -> None:
+    r = simulate(retried(Times(attempts=3), Task(name="a", fails_on=[1, 2])))
+    assert r.flow_state is FlowState.SUCCESS
+    assert r.executions == {"R": 3, "a": 3} and r.reverts == {"R": 0, "a": 2}
+
+
+def test_for_each_tries_every_value_duplicates_included() -> None:
+    r = simulate(
+        retried(ForEach(values=[3, 2, 3, 5]), Task(name="a", fails_on="always", revert_duration=0))
+    )
+    assert r.retry_values == {"R": (3, 2, 3, 5)}
+    assert r.executions["a"] == 4
+    assert lines(r)[-3:] == ["4 R REVERTING #4", "4 R REVERTED #4", "4 f REVERTED"]
+
+
+def test_for_each_with_no_values_fails_its_own_execute() -> None:
+    r = simulate(retried(ForEach(values=[]), Task(name="a")))
+    assert lines(r) == [
+        "0 f RUNNING",
+        "0 R RUNNING #1",
+        "0 R FAILURE #1",
+        "0 R REVERTING #1",
+        "0 R REVERTED #1",
+        "0 f REVERTED",
+    ]
+    assert r.resolutions[0].chain == () and r.resolutions[0].action is Decision.REVERT_ALL
+
+
+def test_parameterized_for_each_takes_values_from_the_store() -> None:
+    flow = retried(ParameterizedForEach(values_from="hosts"), Task(name="a", fails_on=[1, 2]))
+    r = simulate(flow, store={"hosts": ["h1", "h2", "h3", "h4"]})
+    assert r.retry_values == {"R": ("h1", "h2", "h3")}
+    assert r.flow_state is FlowState.SUCCESS
+
+
+def test_always_revert_reverts_locally_or_escalates() -> None:
+    inner = LinearFlow(
+        name="inner",
+        retry=Retry(name="R2", controller=AlwaysRevert()),
+        children=[Task(name="T", fails_on=[1])],
+    )
+    flow = UnorderedFlow(name="u", children=[inner, Task(name="W", duration=3)])
+    local = simulate(flow, defer_reverts=False)
+    assert local.atom_final_states == {
+        "R2": AtomState.REVERTED,
+        "T": AtomState.REVERTED,
+        "W": AtomState.SUCCESS,
+    }
+    assert local.flow_state is FlowState.REVERTED
+    escalated = simulate(flow)  # defer_reverts: no ancestor retries, so revert everything
+    assert escalated.atom_final_states["W"] is AtomState.REVERTED
+    assert escalated.resolutions[0].action is Decision.REVERT_ALL
+
+
+def test_always_retry_until_it_succeeds_and_a_budget_for_never() -> None:
+    r = simulate(retried(AlwaysRetry(), Task(name="a", fails_on=[1, 2, 3])))
+    assert r.executions == {"R": 4, "a": 4} and r.retry_values == {"R": (None,) * 4}
+    forever = retried(AlwaysRetry(), Task(name="a", fails_on="always"))
+    with pytest.raises(EventBudgetExceeded, match="may never end"):
+        simulate(forever, event_budget=500)
+
+
+def test_retry_whose_own_execute_fails_is_resolved_by_its_parent() -> None:
+    inner = LinearFlow(
+        name="inner",
+        retry=Retry(name="R2", controller=Times(attempts=1), fails_on=[1]),
+        children=[Task(name="T")],
+    )
+    flow = LinearFlow(
+        name="outer",
+        retry=Retry(name="R1", controller=Times(attempts=2)),
+        children=[Task(name="S"), inner],
+    )
+    r = simulate(flow)
+    assert lines(r) == [
+        "0 outer RUNNING",
+        "0 R1 RUNNING #1",
+        "0 R1 SUCCESS #1",
+        "0 S RUNNING #1 @0",
+        "1 S SUCCESS #1 @0",
+        "1 R2 RUNNING #1",
+        "1 R2 FAILURE #1",
+        "1 R2 REVERTING #1",
+        "1 R2 REVERTED #1",
+        "1 S REVERTING #1 @0",
+        "2 S REVERTED #1 @0",
+        "2 R1 RETRYING #1",
+        "2 S PENDING #1",
+        "2 R2 PENDING #1",
+        "2 R1 RUNNING #2",
+        "2 R1 SUCCESS #2",
+        "2 S RUNNING #2 @0",
+        "3 S SUCCESS #2 @0",
+        "3 R2 RUNNING #2",
+        "3 R2 SUCCESS #2",
+        "3 T RUNNING #1 @0",
+        "4 T SUCCESS #1 @0",
+        "4 outer SUCCESS",
+    ]
+    assert summary(r) == [(1.0, "R2", (("R1", "RETRY"),), "RETRY", "R1", ("S", "R2", "T"))]
+
+
+class Twice:
+    """A custom controller: retry once, and remember what it was shown."""
+
+    def __init__(self) -> None:
+        self.seen: list[tuple[HistoryEntry, ...]] = []
+
+    def execute(self, history: tuple[HistoryEntry, ...]) -> str:
+        return f"try-{len(history)}"
+
+    def on_failure(self, history: tuple[HistoryEntry, ...]) -> Decision:
+        self.seen.append(history)
+        return Decision.RETRY if len(history) < 2 else Decision.REVERT
+
+
+def test_custom_controller_sees_taskflow_history() -> None:
+    controller = Twice()
+    flow = LinearFlow(
+        name="f",
+        retry=Retry(name="R", controller=controller),
+        children=[
+            UnorderedFlow(
+                name="u", children=[Task(name="a", fails_on=[1]), Task(name="b", fails_on=[1])]
+            )
+        ],
+    )
+    r = simulate(flow)
+    assert r.retry_values == {"R": ("try-0", "try-1")}
+    # both failures of the first attempt are recorded in its entry, in order
+    assert controller.seen[0] == (HistoryEntry("try-0", ("a",)),)
+    assert controller.seen[1] == (HistoryEntry("try-0", ("a", "b")),)
+    assert r.flow_state is FlowState.SUCCESS
+
+
+def test_a_controller_returning_nonsense_is_a_clear_error() -> None:
+    class Bad:
+        def execute(self, history: Any) -> None:
+            return None
+
+        def on_failure(self, history: Any) -> str:
+            return "maybe"
+
+    with pytest.raises(ModelError, match="on_failure returned 'maybe'"):
+        simulate(retried(Bad(), Task(name="a", fails_on=[1])))
+
+
+# --------------------------------------------------------------------------- deciders
+
+
+def decided(depth: str) -> GraphFlow:
+    return GraphFlow(
+        name="g",
+        children=[Task(name=n) for n in "abcd"],
+        links=[
+            Link(source="a", target="b", decider=False, depth=depth),
+            Link(source="b", target="c"),
+            Link(source="c", target="d"),
+        ],
+    )
+
+
+@pytest.mark.parametrize(
+    ("depth", "ignored", "makespan"),
+    [("all", "bcd", 1.0), ("flow", "bcd", 1.0), ("neighbors", "bc", 2.0), ("atom", "b", 3.0)],
+)
+def test_decider_depths(depth: str, ignored: str, makespan: float) -> None:
+    r = simulate(decided(depth))
+    assert r.flow_state is FlowState.SUCCESS  # IGNORE counts as success
+    assert {n for n, s in r.atom_final_states.items() if s is AtomState.IGNORE} == set(ignored)
+    assert r.makespan == makespan
+
+
+def test_decider_on_a_link_into_a_subflow_ignores_its_retry_first() -> None:
+    sub = LinearFlow(
+        name="sub",
+        retry=Retry(name="R", controller=Times(attempts=2)),
+        children=[Task(name="x"), Task(name="y")],
+    )
+    flow = GraphFlow(
+        name="g",
+        children=[Task(name="a"), sub, Task(name="z")],
+        links=[
+            Link(source="a", target="sub", decider=False, depth="flow"),
+            Link(source="sub", target="z"),
+        ],
+    )
+    assert lines(simulate(flow)) == [
+        "0 g RUNNING",
+        "0 a RUNNING #1 @0",
+        "1 a SUCCESS #1 @0",
+        "1 R IGNORE #0",
+        "1 x IGNORE #0",
+        "1 y IGNORE #0",
+        "1 z RUNNING #1 @0",
+        "2 z SUCCESS #1 @0",
+        "2 g SUCCESS",
+    ]
+
+
+def test_a_decider_whose_source_was_ignored_does_not_vote() -> None:
+    flow = GraphFlow(
+        name="g",
+        children=[Task(name=n) for n in "abc"],
+        links=[
+            Link(source="a", target="b", decider=False, depth="atom"),
+            Link(source="b", target="c", decider=False, depth="atom"),
+        ],
+    )
+    r = simulate(flow)
+    assert r.atom_final_states["c"] is AtomState.SUCCESS
+
+
+def test_ignored_atoms_return_to_pending_on_a_retry_round() -> None:
+    body = GraphFlow(
+        name="g",
+        children=[Task(name="a"), Task(name="b"), Task(name="c", fails_on=[1])],
+        links=[
+            Link(source="a", target="b", decider=False, depth="atom"),
+            Link(source="b", target="c"),
+        ],
+    )
+    r = simulate(
+        LinearFlow(name="f", retry=Retry(name="R", controller=Times(attempts=2)), children=[body])
+    )
+    assert states(r, "b") == ["IGNORE", "PENDING", "IGNORE"]
+    assert r.flow_state is FlowState.SUCCESS
+
+
+# --------------------------------------------------------------------------- time and workers
+
+
+def test_workers_priority_and_reverts_first() -> None:
+    flow = UnorderedFlow(
+        name="u",
+        retry=Retry(name="R", controller=Times(attempts=2)),
+        children=[
+            Task(name="a"),
+            Task(name="b", priority=5),
+            Task(name="c", duration=2, fails_on=[1]),
+            Task(name="d", priority=-1),
+        ],
+    )
+    r = simulate(flow, workers=2)
+    assert lines(r)[:17] == [
+        "0 u RUNNING",
+        "0 R RUNNING #1",
+        "0 R SUCCESS #1",
+        "0 b RUNNING #1 @0",  # higher priority first
+        "0 a RUNNING #1 @1",
+        "1 b SUCCESS #1 @0",
+        "1 a SUCCESS #1 @1",
+        "1 c RUNNING #1 @0",
+        "1 d RUNNING #1 @1",
+        "2 d SUCCESS #1 @1",
+        "3 c FAILURE #1 @0",
+        "3 b REVERTING #1 @0",  # reverts by priority, then compile order
+        "3 a REVERTING #1 @1",
+        "4 b REVERTED #1 @0",
+        "4 a REVERTED #1 @1",
+        "4 c REVERTING #1 @0",
+        "4 d REVERTING #1 @1",
+    ]
+    assert r.worker_busy == {0: 8.0, 1: 6.0}
+    assert r.makespan == 8.0
+
+
+def test_reverts_start_before_executes_when_workers_are_short() -> None:
+    flow = UnorderedFlow(
+        name="u",
+        children=[
+            LinearFlow(
+                name="l",
+                retry=Retry(name="R", controller=Times(attempts=2)),
+                children=[Task(name="x", fails_on=[1])],
+            ),
+            LinearFlow(name="m", children=[Task(name="y"), Task(name="z")]),
+        ],
+    )
+    r = simulate(flow, workers=1)
+    # z is ready from t=1 on; at t=2 x's revert and z's execute compete for the one worker
+    # and the revert wins
+    assert lines(r)[5:9] == [
+        "1 x RUNNING #1 @0",
+        "2 x FAILURE #1 @0",
+        "2 x REVERTING #1 @0",
+        "3 x REVERTED #1 @0",
+    ]
+    assert interval(r, "z", "RUNNING", ("SUCCESS",)) == [(3.0, 4.0)]
+
+
+def test_per_call_durations_and_failed_executes_take_their_full_time() -> None:
+    r = simulate(
+        retried(
+            Times(attempts=3),
+            Task(name="a", duration=[5, 2], revert_duration=[1, 3], fails_on=[1, 2]),
+        )
+    )
+    assert interval(r, "a", "RUNNING", ("SUCCESS", "FAILURE")) == [(0, 5), (6, 8), (11, 13)]
+    assert interval(r, "a", "REVERTING", ("REVERTED",)) == [(5, 6), (8, 11)]
+
+
+def test_retry_durations_take_time_but_no_worker() -> None:
+    flow = LinearFlow(
+        name="f",
+        retry=Retry(name="R", controller=Times(attempts=2), duration=0.5, revert_duration=0.25),
+        children=[Task(name="a", fails_on="always")],
+    )
+    r = simulate(flow, workers=1)
+    assert interval(r, "R", "RUNNING", ("SUCCESS",)) == [(0, 0.5), (2.5, 3.0)]
+    assert interval(r, "R", "REVERTING", ("REVERTED",)) == [(5.0, 5.25)]
+    assert all(e.worker is None for e in r.events if e.name == "R")
+
+
+# --------------------------------------------------------------------------- determinism
+
+
+def random_flow() -> UnorderedFlow:
+    from flowsim import Exponential, LogNormal, Uniform
+
+    return UnorderedFlow(
+        name="u",
+        retry=Retry(name="R", controller=Times(attempts=4)),
+        children=[
+            Task(name="a", duration=Uniform(low=1, high=3), fail_probability=0.4),
+            Task(
+                name="b", duration=Exponential(mean=2), revert_duration=LogNormal(mu=0, sigma=0.5)
+            ),
+            Task(name="c", duration=LogNormal(mu=0.5, sigma=1), fail_probability=0.3),
+        ],
+    )
+
+
+def test_same_seed_same_trace_other_seed_other_trace() -> None:
+    runs = {simulate(random_flow(), seed=7, workers=2).trace for _ in range(5)}
+    assert len(runs) == 1
+    assert simulate(random_flow(), seed=8, workers=2).trace not in runs
+
+
+def test_an_atoms_draws_do_not_depend_on_other_atoms() -> None:
+    base = simulate(random_flow(), seed=3)
+    other = UnorderedFlow(
+        name="u", retry=random_flow().retry, children=[*random_flow().children, Task(name="extra")]
+    )
+    with_extra = simulate(other, seed=3)
+    first_a = [e.time for e in base.events if e.name == "a"][:2]
+    assert [e.time for e in with_extra.events if e.name == "a"][:2] == first_a
