@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from helpers import lines, states
+from helpers import blueprint, lines, nested_flow, states
 
 from flowsim import (
     AlwaysRetry,
@@ -32,21 +32,6 @@ from flowsim import (
     UnorderedFlow,
     simulate,
 )
-
-
-def blueprint(b: Task | None = None, c: Task | None = None, attempts: int = 2) -> LinearFlow:
-    """A, then in parallel: a checkpoint guarding B, and a slow C."""
-    b = b or Task(name="B", duration=2, fails_on=[1])
-    c = c or Task(name="C", duration=6)
-    checkpointed = LinearFlow(
-        name="checkpointed",
-        retry=Retry(name="checkpoint", controller=Times(attempts=attempts)),
-        children=[b],
-    )
-    return LinearFlow(
-        name="blueprint",
-        children=[Task(name="A"), UnorderedFlow(name="parallel", children=[checkpointed, c])],
-    )
 
 
 def interval(
@@ -214,20 +199,6 @@ def test_running_sibling_in_a_reverted_scope_finishes_then_reverts() -> None:
         "7 u SUCCESS",
     ]
     assert r.wasted_work == 4.0
-
-
-def nested_flow() -> LinearFlow:
-    inner = LinearFlow(
-        name="inner",
-        retry=Retry(name="R2", controller=Times(attempts=2)),
-        children=[Task(name="T", fails_on="always")],
-    )
-    outer = LinearFlow(
-        name="outer",
-        retry=Retry(name="R1", controller=Times(attempts=2)),
-        children=[Task(name="S"), inner, Task(name="Z")],
-    )
-    return LinearFlow(name="root", children=[outer, Task(name="after")])
 
 
 def summary(

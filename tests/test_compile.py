@@ -1,0 +1,194 @@
+"""The compiler: graph shape, order, scopes and every compile error."""
+
+from __future__ import annotations
+
+import pytest
+
+from flowsim import (
+    CompileError,
+    GraphFlow,
+    LinearFlow,
+    Link,
+    ModelError,
+    ParameterizedForEach,
+    Retry,
+    Task,
+    Times,
+    UnorderedFlow,
+    compile,
+)
+
+
+def named(c: object, field: str) -> dict[str, tuple[str, ...]]:
+    names = c.names  # type: ignore[attr-defined]
+    return {names[i]: tuple(names[j] for j in v) for i, v in enumerate(getattr(c, field))}
+
+
+def test_a_flow_after_a_subflow_waits_for_all_of_it() -> None:
+    sub = UnorderedFlow(
+        name="sub",
+        retry=Retry(name="R", controller=Times(attempts=2)),
+        children=[Task(name="x"), Task(name="y")],
+    )
+    c = compile(LinearFlow(name="f", children=[Task(name="a"), sub, Task(name="z")]))
+    assert c.names == ("a", "R", "x", "y", "z")
+    assert named(c, "preds") == {
+        "a": (),
+        "R": ("a",),  # the retry is first in its scope
+        "x": ("R",),
+        "y": ("R",),
+        "z": ("x", "y"),  # whole-subflow granularity
+    }
+    assert c.retry_of == (-1, -1, 1, 1, -1)
+
+
+def test_innermost_retry_and_a_retrys_parent() -> None:
+    inner = LinearFlow(
+        name="in", retry=Retry(name="R2", controller=Times()), children=[Task(name="t")]
+    )
+    c = compile(
+        LinearFlow(name="out", retry=Retry(name="R1", controller=Times()), children=[inner])
+    )
+    retry_of = {c.names[i]: (c.names[r] if r >= 0 else None) for i, r in enumerate(c.retry_of)}
+    assert retry_of == {"R1": None, "R2": "R1", "t": "R2"}
+
+
+def test_compile_order_is_topological_with_declaration_ties() -> None:
+    flow = GraphFlow(
+        name="g",
+        children=[Task(name="c"), Task(name="b"), Task(name="a"), Task(name="free")],
+        links=[Link(source="a", target="b"), Link(source="b", target="c")],
+    )
+    assert compile(flow).names == ("a", "b", "c", "free")
+
+
+def test_requires_and_provides_infer_links_at_child_granularity() -> None:
+    producer = LinearFlow(name="make", children=[Task(name="p1"), Task(name="p2", provides=["k"])])
+    flow = GraphFlow(name="g", children=[Task(name="use", requires=["k"]), producer])
+    c = compile(flow)
+    assert named(c, "preds")["use"] == ("p2",)
+    assert c.names.index("use") > c.names.index("p2")
+
+
+def test_a_store_value_satisfies_a_requirement() -> None:
+    flow = LinearFlow(name="f", children=[Task(name="a", requires=["k"])])
+    with pytest.raises(CompileError, match="requires 'k', which nothing before it provides"):
+        compile(flow)
+    assert compile(flow, store={"k": 1}).names == ("a",)
+
+
+def test_a_provider_after_the_requirer_does_not_count() -> None:
+    flow = LinearFlow(
+        name="f", children=[Task(name="a", requires=["k"]), Task(name="b", provides=["k"])]
+    )
+    with pytest.raises(CompileError, match=r"\['b'\] provide it but do not run before 'a'") as e:
+        compile(flow)
+    assert e.value.node == "a"
+
+
+def test_near_successors_are_direct_task_links_only() -> None:
+    flow = GraphFlow(
+        name="g",
+        children=[Task(name="a"), Task(name="b"), LinearFlow(name="s", children=[Task(name="c")])],
+        links=[Link(source="a", target="b"), Link(source="a", target="s")],
+    )
+    c = compile(flow)
+    assert named(c, "near_succs")["a"] == ("b",)
+    assert named(c, "succs")["a"] == ("b", "c")
+
+
+def test_scopes_and_networkx_view() -> None:
+    sub = LinearFlow(
+        name="s", retry=Retry(name="R", controller=Times()), children=[Task(name="x")]
+    )
+    c = compile(UnorderedFlow(name="u", children=[sub, Task(name="y")]))
+    assert c.root.name == "u" and c.root.atoms == ("R", "x", "y")
+    assert c.root.children[0].retry == "R"  # type: ignore[union-attr]
+    g = c.to_networkx()
+    assert sorted(g.edges) == [("R", "x")]
+    assert g.nodes["R"]["kind"] == "retry" and g.nodes["x"]["flow"] == "s"
+    assert c.descendants("R") == ("x",)
+
+
+# --------------------------------------------------------------------------- errors
+
+
+def test_duplicate_names() -> None:
+    flow = LinearFlow(name="f", children=[Task(name="a"), UnorderedFlow(name="a")])
+    with pytest.raises(
+        CompileError, match="duplicate name 'a': used by a task and a unordered flow"
+    ):
+        compile(flow)
+
+
+def test_cycles_name_the_atoms_involved() -> None:
+    flow = GraphFlow(
+        name="g",
+        children=[Task(name="a"), Task(name="b"), Task(name="c")],
+        links=[
+            Link(source="a", target="b"),
+            Link(source="b", target="c"),
+            Link(source="c", target="a"),
+        ],
+    )
+    with pytest.raises(CompileError, match="has a cycle: 'a' -> 'b' -> 'c' -> 'a'") as e:
+        compile(flow)
+    assert e.value.node == "g"
+
+
+def test_cycle_through_requires_and_provides() -> None:
+    flow = GraphFlow(
+        name="g",
+        children=[
+            Task(name="a", requires=["y"], provides=["x"]),
+            Task(name="b", requires=["x"], provides=["y"]),
+        ],
+    )
+    with pytest.raises(CompileError, match="cycle"):
+        compile(flow)
+
+
+def test_unknown_link_end() -> None:
+    flow = GraphFlow(name="g", children=[Task(name="a")], links=[Link(source="a", target="nope")])
+    with pytest.raises(CompileError, match=r"no child named 'nope'; its children are \['a'\]"):
+        compile(flow)
+
+
+def test_links_into_nested_flows_are_refused() -> None:
+    flow = GraphFlow(
+        name="g",
+        children=[Task(name="a"), LinearFlow(name="s", children=[Task(name="deep")])],
+        links=[Link(source="a", target="deep")],
+    )
+    with pytest.raises(
+        CompileError, match="'deep' is not a direct child of 'g' \\(it is in flow 's'\\)"
+    ):
+        compile(flow)
+
+
+def test_a_link_to_itself() -> None:
+    flow = GraphFlow(name="g", children=[Task(name="a")], links=[Link(source="a", target="a")])
+    with pytest.raises(CompileError, match="joins a child to itself"):
+        compile(flow)
+
+
+def test_parameterized_for_each_needs_its_store_key() -> None:
+    flow = LinearFlow(
+        name="f",
+        retry=Retry(name="R", controller=ParameterizedForEach(values_from="hosts")),
+        children=[Task(name="a")],
+    )
+    with pytest.raises(CompileError, match="store key 'hosts', which the store does not hold"):
+        compile(flow)
+    with pytest.raises(CompileError, match="must hold a list of values"):
+        compile(flow, store={"hosts": 3})
+
+
+def test_compile_needs_a_flow() -> None:
+    with pytest.raises(CompileError, match="compile\\(\\) takes a flow"):
+        compile(Task(name="a"))  # type: ignore[arg-type]
+
+
+def test_a_retry_is_not_a_child() -> None:
+    with pytest.raises(ModelError, match="pass it as the flow's retry="):
+        LinearFlow(name="f", children=[Retry(name="R", controller=Times())])  # type: ignore[list-item]

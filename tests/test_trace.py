@@ -1,0 +1,113 @@
+"""Traces: JSON round trip, golden traces, loading errors, determinism across processes."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from helpers import blueprint, nested_flow
+
+from flowsim import Result, ScenarioError, Trace, load_trace, simulate
+
+GOLDEN = Path(__file__).parent / "golden"
+
+CASES = {
+    "blueprint_smart": lambda: simulate(blueprint()),
+    "blueprint_stop_the_world": lambda: simulate(blueprint(), strategy="stop_the_world"),
+    "nested_defer_reverts": lambda: simulate(nested_flow()),
+    "nested_no_defer_workers_2": lambda: simulate(nested_flow(), defer_reverts=False, workers=2),
+}
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_golden_traces(case: str) -> None:
+    """Regenerate with FLOWSIM_REGEN_GOLDEN=1 after a deliberate change, and review the diff."""
+    result: Result = CASES[case]()
+    path = GOLDEN / f"{case}.json"
+    got = result.to_dict()
+    if os.environ.get("FLOWSIM_REGEN_GOLDEN"):
+        path.write_text(json.dumps(got, indent=1) + "\n", encoding="utf-8")
+    assert got == json.loads(path.read_text(encoding="utf-8"))
+
+
+def test_trace_json_round_trip(tmp_path: Path) -> None:
+    trace = simulate(nested_flow(), workers=1).trace
+    assert Trace.from_dict(json.loads(trace.to_json())) == trace
+    trace.save(tmp_path / "t.json")
+    loaded = load_trace(tmp_path / "t.json")
+    assert loaded == trace
+    assert [type(e.state).__name__ for e in loaded.events[:2]] == ["FlowState", "AtomState"]
+
+
+def test_result_json_has_the_documented_keys() -> None:
+    d = simulate(blueprint()).to_dict()
+    assert {"flow_state", "makespan", "executions", "reverts", "atom_final_states"} <= set(d)
+    assert {"retry_values", "events", "resolutions"} <= set(d)
+    assert d["events"][1] == {
+        "time": 0.0,
+        "seq": 1,
+        "subject": "atom",
+        "name": "A",
+        "state": "RUNNING",
+        "attempt": 1,
+        "worker": 0,
+    }
+    assert json.loads(json.dumps(d)) == d
+
+
+def test_loading_bad_traces(tmp_path: Path) -> None:
+    with pytest.raises(ScenarioError, match="cannot read trace file"):
+        load_trace(tmp_path / "missing.json")
+    bad = tmp_path / "bad.json"
+    bad.write_text("{nope")
+    with pytest.raises(ScenarioError, match=r"not JSON: .* at line 1 column 2"):
+        load_trace(bad)
+    bad.write_text(
+        json.dumps(
+            {
+                "flow": "f",
+                "events": [
+                    {"time": 0, "seq": 0, "subject": "flow", "name": "f", "state": "DANCING"}
+                ],
+            }
+        )
+    )
+    with pytest.raises(ScenarioError, match=r"\$\.events\[0\]: unknown flow state 'DANCING'"):
+        load_trace(bad)
+    bad.write_text(json.dumps({"events": []}))
+    with pytest.raises(ScenarioError, match="not a flowsim trace"):
+        load_trace(bad)
+
+
+SCRIPT = """
+import json, sys
+sys.path.insert(0, {tests!r})
+from helpers import nested_flow
+from flowsim import simulate, Task, UnorderedFlow, Uniform
+tasks = [
+    Task(name=f"t{{i}}", duration=Uniform(low=0, high=2), fail_probability=0.2)
+    for i in range(20)
+]
+flow = UnorderedFlow(name="u", children=[nested_flow(), *tasks])
+print(simulate(flow, seed=11, workers=3).trace.to_json())
+"""
+
+
+def test_same_trace_under_two_hash_seeds() -> None:
+    outputs = set()
+    for hash_seed in ("0", "12345"):
+        env = {**os.environ, "PYTHONHASHSEED": hash_seed}
+        done = subprocess.run(
+            [sys.executable, "-c", SCRIPT.format(tests=str(Path(__file__).parent))],
+            env=env,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        outputs.add(done.stdout)
+    assert len(outputs) == 1
+    assert '"REVERTED"' in outputs.pop()  # the run did exercise reverts
