@@ -133,6 +133,8 @@ def check_duration(owner: str, field: str, value: object) -> Duration:
     """Validate and normalise a duration (numbers become floats, lists become tuples)."""
     from .errors import ModelError
 
+    if (type(value) is float or type(value) is int) and 0 <= value < math.inf:
+        return float(value)  # the common case, first
     if isinstance(value, Uniform | Exponential | LogNormal):
         return value
     if isinstance(value, Sequence) and not isinstance(value, str):

@@ -744,3 +744,21 @@ def test_an_atoms_draws_do_not_depend_on_other_atoms() -> None:
     with_extra = simulate(other, seed=3)
     first_a = [e.time for e in base.events if e.name == "a"][:2]
     assert [e.time for e in with_extra.events if e.name == "a"][:2] == first_a
+
+
+def test_empty_flows_succeed_at_once() -> None:
+    assert lines(simulate(LinearFlow(name="f"))) == ["0 f RUNNING", "0 f SUCCESS"]
+    only_retry = LinearFlow(name="f", retry=Retry(name="R", controller=Times()))
+    assert lines(simulate(only_retry)) == [
+        "0 f RUNNING",
+        "0 R RUNNING #1",
+        "0 R SUCCESS #1",
+        "0 f SUCCESS",
+    ]
+
+
+def test_simulate_refuses_what_it_cannot_run() -> None:
+    with pytest.raises(ModelError, match="simulate\\(\\) takes a flow"):
+        simulate(Task(name="a"))  # type: ignore[arg-type]
+    with pytest.raises(ModelError, match="workers must be"):
+        simulate(LinearFlow(name="f"), workers=0)
