@@ -131,9 +131,8 @@ def _fail(message: str, node: str) -> CompileError:
 class _Builder:
     """Builds the full node graph (atoms, entries, terminators), then flattens it."""
 
-    def __init__(self, flow: Flow, store: Mapping[str, Any]) -> None:
+    def __init__(self, flow: Flow) -> None:
         self.flow = flow
-        self.store = store
         self.atoms: list[Atom] = []  # declaration order
         self.atom_id: dict[str, int] = {}
         self.flow_of: list[str] = []
@@ -165,14 +164,10 @@ class _Builder:
     def check_names(self) -> None:
         seen: dict[str, str] = {}
         for item in walk(self.flow):
-            kind = (
-                "task"
-                if isinstance(item, Task)
-                else "retry"
-                if isinstance(item, Retry)
-                else (f"{item.pattern} flow")
-            )
-            if not isinstance(item, Task | Retry):
+            if isinstance(item, Task | Retry):
+                kind = "task" if isinstance(item, Task) else "retry controller"
+            else:
+                kind = f"{item.pattern} flow"
                 for child in item.children:
                     self.container[child.name] = item.name
                 if item.retry is not None:
@@ -260,11 +255,14 @@ class _Builder:
                     flow.name,
                 )
             out[(link.source, link.target)] = link
-        provides = {c.name: _provides(c) for c in flow.children}
+        providers: dict[str, list[str]] = {}
+        for child in flow.children:
+            for value in sorted(_provides(child)):
+                providers.setdefault(value, []).append(child.name)
         for child in flow.children:
             for value in sorted(_requires(child)):
-                for other in names:
-                    if other != child.name and value in provides[other]:
+                for other in providers.get(value, ()):
+                    if other != child.name:
                         out.setdefault((other, child.name), None)
         _check_acyclic(flow.name, names, list(out))
         return [(u, v, link) for (u, v), link in out.items()]
@@ -334,7 +332,7 @@ def compile(flow: Flow, *, store: Mapping[str, Any] | None = None) -> CompiledFl
             f"compile() takes a flow (LinearFlow, UnorderedFlow or GraphFlow), got {flow!r}"
         )
     store = dict(store or {})
-    b = _Builder(flow, store)
+    b = _Builder(flow)
     b.check_names()
     b.compile_flow(flow, -1)
 

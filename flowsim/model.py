@@ -170,7 +170,7 @@ class ForEach:
     """
 
     kind: ClassVar[str] = "for_each"
-    values: tuple[Any, ...]
+    values: Sequence[Any]
     revert_all: bool = False
 
     def __post_init__(self) -> None:
@@ -181,13 +181,13 @@ class ForEach:
             raise ModelError(f"ForEach: revert_all must be true or false, got {self.revert_all!r}")
 
     def execute(self, history: History) -> Any:
-        left = _remaining(self.values, history)
+        left = _remaining(tuple(self.values), history)
         if not left:
             raise NoValuesLeft(f"no values left to try out of {list(self.values)!r}")
         return left[0]
 
     def on_failure(self, history: History) -> Decision:
-        if _remaining(self.values, history):
+        if _remaining(tuple(self.values), history):
             return Decision.RETRY
         return _exhausted(self.revert_all)
 
@@ -312,8 +312,8 @@ class Task:
     revert_fails_on: FailSpec = ()
     fail_probability: float = 0.0
     priority: int = 0
-    provides: tuple[str, ...] = ()
-    requires: tuple[str, ...] = ()
+    provides: Sequence[str] = ()
+    requires: Sequence[str] = ()
 
     def __post_init__(self) -> None:
         _check_name("Task", self.name)
@@ -342,8 +342,8 @@ class Retry:
     fails_on: FailSpec = ()
     revert_fails_on: FailSpec = ()
     fail_probability: float = 0.0
-    provides: tuple[str, ...] = ()
-    requires: tuple[str, ...] = ()
+    provides: Sequence[str] = ()
+    requires: Sequence[str] = ()
 
     priority: ClassVar[int] = 0
 
@@ -407,7 +407,7 @@ class Link:
 @dataclass(frozen=True, slots=True, kw_only=True)
 class _FlowBase:
     name: str
-    children: tuple[Task | Flow, ...] = ()
+    children: Sequence[Task | Flow] = ()
     retry: Retry | None = None
 
     pattern: ClassVar[str] = ""
@@ -450,7 +450,7 @@ class GraphFlow(_FlowBase):
     """Children ordered by explicit links and by ``requires``/``provides``."""
 
     pattern: ClassVar[str] = "graph"
-    links: tuple[Link, ...] = ()
+    links: Sequence[Link] = ()
 
     def __post_init__(self) -> None:
         _FlowBase.__post_init__(self)

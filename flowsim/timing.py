@@ -122,10 +122,11 @@ class LogNormal:
 Distribution = Uniform | Exponential | LogNormal
 """A seeded random duration."""
 
-Duration = float | tuple[float, ...] | Distribution
-"""A fixed duration, one per execute (or revert) call (the last repeats), or a distribution."""
+Duration = float | Sequence[float] | Distribution
+"""A fixed duration, one per execute (or revert) call (the last repeats), or a distribution.
+Lists are stored as tuples."""
 
-FailSpec = tuple[int, ...] | Literal["always"]
+FailSpec = Sequence[int] | Literal["always"]
 """1-based call numbers (over the whole run) that fail, or ``"always"``."""
 
 
@@ -189,7 +190,7 @@ def pick_duration(spec: Duration, call: int, rng: random.Random | None) -> float
     """
     if isinstance(spec, float):
         return spec
-    if isinstance(spec, tuple):
-        return spec[min(call, len(spec)) - 1]
-    assert rng is not None
-    return spec.sample(rng.random())
+    if isinstance(spec, Uniform | Exponential | LogNormal):
+        assert rng is not None
+        return spec.sample(rng.random())
+    return spec[min(call, len(spec)) - 1]
