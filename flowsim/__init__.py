@@ -38,6 +38,7 @@ from .model import (
     Times,
     UnorderedFlow,
 )
+from .scenario import load_scenario, save_scenario, scenario_from_dict, scenario_to_dict
 from .states import AtomState, Decision, FlowState, Intention
 from .timing import Exponential, LogNormal, Uniform
 from .trace import Event, Resolution, Result, Trace, load_trace
@@ -79,6 +80,10 @@ __all__ = [
     "Uniform",
     "UnorderedFlow",
     "compile",
+    "load_scenario",
     "load_trace",
+    "save_scenario",
+    "scenario_from_dict",
+    "scenario_to_dict",
     "simulate",
 ]

@@ -1,0 +1,250 @@
+"""The ``flowsim`` command, run as ``python -m flowsim`` with this interpreter."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from flowsim import examples, load_trace, simulate
+from flowsim.cli import main
+
+
+def flowsim(*args: str | Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "flowsim", *map(str, args)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def assert_bad_input(proc: subprocess.CompletedProcess[str], *phrases: str, code: int = 2) -> str:
+    """One ``flowsim: error:`` line on stderr holding every phrase, no traceback."""
+    assert proc.returncode == code, proc.stderr
+    assert "Traceback" not in proc.stderr
+    lines = proc.stderr.splitlines()
+    assert len(lines) == 1, proc.stderr
+    assert lines[0].startswith("flowsim: error: ")
+    for phrase in phrases:
+        assert phrase in lines[0]
+    assert proc.stdout == ""
+    return lines[0]
+
+
+def scenario(flow: dict[str, Any], **top: Any) -> str:
+    return json.dumps({"flowsim": 1, "flow": flow, **top})
+
+
+def write(tmp_path: Path, text: str, name: str = "s.json") -> Path:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_demo() -> None:
+    proc = flowsim("demo")
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stderr == ""
+    out = proc.stdout
+    assert "== smart ==" in out and "== stop_the_world ==" in out and "== comparison ==" in out
+    assert "flow: RUNNING@0 SUCCESS@7" in out
+    assert "flow: RUNNING@0 REVERTING@3 RUNNING@8 SUCCESS@10" in out
+    assert "B           .....xxxxxxxxxx<<<<<==========....................  (2 attempts)" in out
+    assert "B           .....xxxxxxxxxx....................<<<<<==========  (2 attempts)" in out
+    assert "smart: B's revert [3, 4] overlaps C's execute [1, 7]" in out
+    assert "stop_the_world: no revert overlaps an execute" in out
+    assert out.index("== smart ==") < out.index("== stop_the_world ==") < out.index("label")
+
+
+def test_run_an_example_by_name() -> None:
+    proc = flowsim("run", "blueprint")
+    assert proc.returncode == 0, proc.stderr
+    assert "B           .....xxxxxxxxxx<<<<<==========.....  (2 attempts)" in proc.stdout
+    assert "makespan: 7\n" in proc.stdout
+    assert "t=3 B failed -> checkpoint: RETRY; reverted scope: B" in proc.stdout
+
+
+def test_run_json() -> None:
+    proc = flowsim("run", "blueprint", "--json", "--strategy", "stop_the_world")
+    assert proc.returncode == 0, proc.stderr
+    data = json.loads(proc.stdout)  # exactly one JSON object and nothing else
+    assert data["flow_state"] == "SUCCESS"
+    assert data["makespan"] == 10.0
+    assert data["executions"] == {"A": 1, "checkpoint": 2, "B": 2, "C": 1}
+    assert data["reverts"]["B"] == 1
+    assert data["retry_values"] == {"checkpoint": [1, 2]}
+    for key in ("atom_final_states", "events", "resolutions", "wasted_work", "worker_busy"):
+        assert key in data
+
+
+def test_run_a_file_with_overrides(tmp_path: Path) -> None:
+    path = tmp_path / "copy.json"
+    path.write_text(
+        (Path(examples.__file__).parent / "blueprint.json").read_text(encoding="utf-8"),
+        encoding="utf-8",
+    )
+    proc = flowsim("run", path, "--json", "--workers", "1", "--seed", "3", "--no-defer-reverts")
+    assert proc.returncode == 0, proc.stderr
+    expected = simulate(examples.load("blueprint"), workers=1, seed=3, defer_reverts=False)
+    assert json.loads(proc.stdout) == json.loads(json.dumps(expected.to_dict()))
+
+
+def test_a_flow_that_fails_still_exits_0(tmp_path: Path) -> None:
+    flow = {"kind": "linear", "name": "f", "children": [{"kind": "task", "name": "t"}]}
+    path = write(tmp_path, scenario({**flow}))
+    for flags in ([], ["--never-resolve"]):
+        proc = flowsim("run", path, "--json", *flags)
+        assert proc.returncode == 0
+    failing = {**flow, "children": [{"kind": "task", "name": "t", "fails_on": "always"}]}
+    proc = flowsim("run", write(tmp_path, scenario(failing)), "--never-resolve", "--json")
+    assert proc.returncode == 0
+    assert json.loads(proc.stdout)["flow_state"] == "FAILURE"
+
+
+def test_trace_out_round_trip(tmp_path: Path) -> None:
+    out = tmp_path / "trace.json"
+    proc = flowsim("run", "blueprint", "--trace-out", out, "--strategy", "stop_the_world")
+    assert proc.returncode == 0, proc.stderr
+    trace = load_trace(out)
+    assert trace == simulate(examples.load("blueprint"), strategy="stop_the_world").trace
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["trace.json"]
+
+
+@pytest.mark.parametrize("where", ["missing/trace.json", "."])
+def test_trace_out_to_an_unwritable_path(tmp_path: Path, where: str) -> None:
+    target = tmp_path / where
+    proc = flowsim("run", "blueprint", "--trace-out", target)
+    assert_bad_input(proc, str(target), "cannot write trace file")
+    assert list(tmp_path.iterdir()) == []  # no partial or temporary file left
+
+
+def test_event_budget_exceeded_exits_1(tmp_path: Path) -> None:
+    flow = {
+        "kind": "linear",
+        "name": "forever",
+        "retry": {"kind": "always_retry", "name": "again"},
+        "children": [{"kind": "task", "name": "t", "fails_on": "always"}],
+    }
+    path = write(tmp_path, scenario(flow))
+    proc = flowsim("run", path, "--event-budget", "50")
+    line = assert_bad_input(proc, str(path), "event", "may never end", code=1)
+    assert "AlwaysRetry" in line
+
+
+FLOW = {"kind": "linear", "name": "root", "children": [{"kind": "task", "name": "A"}]}
+
+
+def _graph(children: list[Any], links: list[Any]) -> str:
+    return scenario({"kind": "graph", "name": "g", "children": children, "links": links})
+
+
+BAD_FILES = [
+    ("not JSON", '{"flowsim": 1,\n', "not JSON: ", "line 2 column 1"),
+    ("wrong type", scenario({**FLOW, "children": {}}), "$.flow.children", "expected a list"),
+    (
+        "unknown kind",
+        scenario({**FLOW, "kind": "parallel"}),
+        "$.flow.kind",
+        'unknown kind "parallel"',
+    ),
+    (
+        "negative duration",
+        scenario({**FLOW, "children": [{"kind": "task", "name": "A", "duration": -1}]}),
+        "$.flow.children[0].duration",
+        'expected a number >= 0, a list of them (one per call), or {"dist": ...}; got -1',
+    ),
+    (
+        "duplicate names",
+        scenario({**FLOW, "children": [{"kind": "task", "name": "A"}] * 2}),
+        "$.flow.children[1].name",
+        'duplicate name "A"',
+    ),
+    (
+        "cycle",
+        _graph(
+            [{"kind": "task", "name": "a"}, {"kind": "task", "name": "b"}],
+            [{"source": "a", "target": "b"}, {"source": "b", "target": "a"}],
+        ),
+        "$.flow:",
+        "has a cycle",
+    ),
+    (
+        "unknown link end",
+        _graph([{"kind": "task", "name": "a"}], [{"source": "a", "target": "zz"}]),
+        "$.flow.links[0].target",
+        'no child named "zz"',
+    ),
+    (
+        "link into a nested flow",
+        _graph(
+            [
+                {"kind": "task", "name": "a"},
+                {"kind": "linear", "name": "sub", "children": [{"kind": "task", "name": "deep"}]},
+            ],
+            [{"source": "a", "target": "deep"}],
+        ),
+        "$.flow.links[0].target",
+        "is not a direct child",
+    ),
+    ("top level not an object", "[]", "$:", "expected a scenario"),
+]
+
+
+@pytest.mark.parametrize(
+    ("case", "text", "path", "phrase"), BAD_FILES, ids=[c[0] for c in BAD_FILES]
+)
+def test_a_bad_scenario_file(tmp_path: Path, case: str, text: str, path: str, phrase: str) -> None:
+    file = write(tmp_path, text)
+    line = assert_bad_input(flowsim("run", file), str(file), path, phrase)
+    assert line.startswith(f"flowsim: error: {file}: ")
+
+
+def test_a_missing_file(tmp_path: Path) -> None:
+    path = tmp_path / "nope.json"
+    assert_bad_input(
+        flowsim("run", path), str(path), "no such scenario file", "examples are: blueprint"
+    )
+
+
+def test_a_directory(tmp_path: Path) -> None:
+    assert_bad_input(flowsim("run", tmp_path), str(tmp_path), "Is a directory")
+
+
+@pytest.mark.parametrize(
+    ("flags", "phrase"),
+    [
+        (["--workers", "0"], "--workers must be a whole number >= 1"),
+        (["--workers", "-2"], "--workers must be a whole number >= 1"),
+        (["--workers", "two"], "argument --workers: invalid int value: 'two'"),
+        (["--event-budget", "0"], "--event-budget must be a whole number >= 1"),
+        (["--strategy", "fast"], "argument --strategy: invalid choice: 'fast'"),
+        (["--frobnicate"], "unrecognized arguments: --frobnicate"),
+    ],
+)
+def test_bad_flags(flags: list[str], phrase: str) -> None:
+    assert_bad_input(flowsim("run", "blueprint", *flags), phrase)
+
+
+def test_usage_errors_exit_2() -> None:
+    assert_bad_input(flowsim(), "required: COMMAND", "flowsim --help")
+    assert_bad_input(flowsim("fly"), "invalid choice: 'fly'")
+    assert_bad_input(flowsim("run"), "required: SCENARIO", "flowsim run --help")
+
+
+def test_help_exits_0() -> None:
+    proc = flowsim("run", "--help")
+    assert proc.returncode == 0
+    assert "--trace-out FILE" in proc.stdout
+
+
+def test_main_in_process(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["run", "blueprint", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["makespan"] == 7.0
+    assert main(["run", "blueprint", "--workers", "0"]) == 2
+    assert capsys.readouterr().err.startswith("flowsim: error: --workers")
