@@ -1,0 +1,41 @@
+"""The README's examples run and say what they show."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+from flowsim import FlowState, examples, scenario_from_dict, simulate
+
+README = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+
+
+def block(language: str) -> str:
+    match = re.search(rf"```{language}\n(.*?)```", README, re.S)
+    assert match, f"no {language} block in README"
+    return match.group(1)
+
+
+def test_readme_python_example() -> None:
+    namespace: dict[str, Any] = {}
+    code = block("python").replace('result.trace.save("trace.json")', "")
+    exec(code, namespace)
+    result = namespace["result"]
+    assert (result.flow_state, result.makespan) == (FlowState.SUCCESS, 7.0)
+    assert (result.reverts["B"], dict(result.retry_values)) == (1, {"checkpoint": (1, 2)})
+
+
+def test_readme_scenario_is_the_bundled_blueprint() -> None:
+    scenario = scenario_from_dict(json.loads(block("json")), where="README.md")
+    bundled = examples.load("blueprint")
+    assert scenario.flow == bundled.flow and scenario.options == bundled.options
+    assert simulate(scenario).makespan == 7.0
+
+
+def test_readme_shows_the_current_demo_output(capsys: Any) -> None:
+    from flowsim.cli import main
+
+    assert main(["demo"]) == 0
+    assert capsys.readouterr().out.strip() in README
