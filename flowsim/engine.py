@@ -373,18 +373,25 @@ class _Run:
             heapq.heappush(self.cand, i)
 
     def cand_succs(self, i: int) -> None:
-        state = self.state
-        for s in self.c.succs[i]:
-            self.add_cand(s)
-            if state[s] is IGNORE:
-                self.cand_succs(s)
+        self.cand_near(i, self.c.succs)
 
     def cand_preds(self, i: int) -> None:
+        self.cand_near(i, self.c.preds)
+
+    def cand_near(self, i: int, links: tuple[tuple[int, ...], ...]) -> None:
+        """Make ``i``'s neighbours in ``links`` candidates, looking through IGNORE atoms."""
         state = self.state
-        for p in self.c.preds[i]:
-            self.add_cand(p)
-            if state[p] is IGNORE:
-                self.cand_preds(p)
+        stack = list(links[i])
+        seen: set[int] | None = None
+        while stack:
+            j = stack.pop()
+            self.add_cand(j)
+            if state[j] is IGNORE:
+                if seen is None:
+                    seen = set()
+                if j not in seen:
+                    seen.add(j)
+                    stack.extend(links[j])
 
     def preds_done(self, i: int) -> bool:
         state, intent, preds = self.state, self.intent, self.c.preds

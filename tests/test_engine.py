@@ -762,3 +762,32 @@ def test_simulate_refuses_what_it_cannot_run() -> None:
         simulate(Task(name="a"))  # type: ignore[arg-type]
     with pytest.raises(ModelError, match="workers must be"):
         simulate(LinearFlow(name="f"), workers=0)
+
+
+def test_long_and_wide_ignored_regions_neither_recurse_nor_explode() -> None:
+    # a chain of 3,000 tasks ignored at once
+    chain = GraphFlow(
+        name="g",
+        children=[Task(name=f"c{i}") for i in range(3000)],
+        links=[Link(source="c0", target="c1", decider=False)]
+        + [Link(source=f"c{i}", target=f"c{i + 1}") for i in range(1, 2999)],
+    )
+    r = simulate(chain)
+    assert sum(s is AtomState.IGNORE for s in r.atom_final_states.values()) == 2999
+    # a 14 x 14 lattice of ignored tasks (10 million paths through it) after "a", which must
+    # look through all of it before it reverts
+    n = 14
+    grid = [Task(name=f"x{i}_{j}") for i in range(n) for j in range(n)]
+    links = [Link(source="a", target="x0_0", decider=False), Link(source="a", target="w")]
+    for i in range(n):
+        for j in range(n):
+            if i + 1 < n:
+                links.append(Link(source=f"x{i}_{j}", target=f"x{i + 1}_{j}"))
+            if j + 1 < n:
+                links.append(Link(source=f"x{i}_{j}", target=f"x{i}_{j + 1}"))
+    lattice = GraphFlow(
+        name="g", children=[Task(name="a"), *grid, Task(name="w", fails_on=[1])], links=links
+    )
+    r = simulate(lattice)
+    assert sum(s is AtomState.IGNORE for s in r.atom_final_states.values()) == n * n
+    assert lines(r)[-3:] == ["3 a REVERTING #1 @0", "4 a REVERTED #1 @0", "4 g REVERTED"]
