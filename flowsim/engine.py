@@ -252,27 +252,28 @@ class _Run:
     def complete(self, i: int, kind: int, fail: bool, worker: int, failed: list[int]) -> None:
         c = self.c
         self.running -= 1
+        w = None
         if worker >= 0:
+            w = worker
             heapq.heappush(self.free_workers, worker)
         if kind == _EXEC:
             if not fail and c.is_retry[i]:
                 fail = not self.retry_execute(i)
             if fail:
-                self.set_state(i, FAILURE, worker if worker >= 0 else None)
+                self.set_state(i, FAILURE, w)
                 self.fail_seq[i] = len(self.events) - 1
                 failed.append(i)
-                return
-            self.set_state(i, SUCCESS, worker if worker >= 0 else None)
-            if self.intent[i] is EXECUTE:
-                self.cand_succs(i)
-            else:  # its scope was resolved while it ran: now it reverts
-                self.add_cand(i)
+            else:
+                self.set_state(i, SUCCESS, w)
+                if self.intent[i] is EXECUTE:
+                    self.cand_succs(i)
+                else:  # its scope was resolved while it ran: now it reverts
+                    self.add_cand(i)
+        elif fail:
+            self.set_state(i, REVERT_FAILURE, w)
+            self.retained = True
         else:
-            if fail:
-                self.set_state(i, REVERT_FAILURE, worker if worker >= 0 else None)
-                self.retained = True
-                return
-            self.set_state(i, REVERTED, worker if worker >= 0 else None)
+            self.set_state(i, REVERTED, w)
             if c.is_retry[i]:
                 self.history[i].clear()
             self.cand_preds(i)
