@@ -35,7 +35,19 @@ from typing import Any
 
 from .compile import CompiledFlow, compile
 from .errors import EventBudgetExceeded, FlowsimError, ModelError
-from .model import Depth, Flow, HistoryEntry, Options, Retry, Scenario, Strategy, Task, _FlowBase
+from .model import (
+    Depth,
+    Flow,
+    GraphFlow,
+    HistoryEntry,
+    LinearFlow,
+    Options,
+    Retry,
+    Scenario,
+    Strategy,
+    Task,
+    UnorderedFlow,
+)
 from .states import (
     RETRY_TRANSITIONS,
     STOP_THE_WORLD_FLOW_TRANSITIONS,
@@ -100,7 +112,7 @@ def simulate(
         if store is not None:
             raise ModelError("simulate(): a compiled flow has its store already; drop store=")
         compiled = target
-    elif isinstance(target, _FlowBase):
+    elif isinstance(target, LinearFlow | UnorderedFlow | GraphFlow):
         compiled = compile(target, store=store)
     else:
         raise ModelError(f"simulate() takes a flow, a compiled flow or a scenario, got {target!r}")
