@@ -144,6 +144,7 @@ class _Builder:
         self.edge_decider: dict[tuple[int, int], Link] = {}
         self.container: dict[str, str] = {}  # item name -> name of the flow holding it
         self.entries: set[int] = set()
+        self.memo: dict[int, tuple[int, ...]] = {}
 
     # -- nodes and edges
     def node(self, noop: bool) -> int:
@@ -213,6 +214,30 @@ class _Builder:
         if not flow.children:
             self.edge(head, end)
         return entry, end
+
+    def atoms_after(self, node: int) -> tuple[int, ...]:
+        """The atom nodes reachable from ``node`` through no-op nodes only (memoised)."""
+        memo = self.memo
+        if node in memo:
+            return memo[node]
+        acc: dict[int, dict[int, None]] = {node: {}}
+        stack = [(node, iter(self.succ[node]))]
+        while stack:
+            cur, it = stack[-1]
+            nxt = next(it, None)
+            if nxt is None:
+                stack.pop()
+                memo[cur] = tuple(acc.pop(cur))
+                if stack:
+                    acc[stack[-1][0]].update(dict.fromkeys(memo[cur]))
+            elif not self.noop[nxt]:
+                acc[cur][nxt] = None
+            elif nxt in memo:
+                acc[cur].update(dict.fromkeys(memo[nxt]))
+            else:
+                acc[nxt] = {}
+                stack.append((nxt, iter(self.succ[nxt])))
+        return memo[node]
 
     def add_atom(self, atom: Atom, flow_name: str, retry: int) -> int:
         i = self.node(noop=False)
@@ -336,39 +361,11 @@ def compile(flow: Flow, *, store: Mapping[str, Any] | None = None) -> CompiledFl
     b.check_names()
     b.compile_flow(flow, -1)
 
-    # Flatten: the atom successors of every node, through no-op nodes.
+    # Flatten: each atom's successors are the atoms reachable through no-op nodes.
     n_decl = len(b.atoms)
     atom_nodes = [b.atom_id[a.name] for a in b.atoms]
-    memo: dict[int, tuple[int, ...]] = {}
-
-    def atom_succ(node: int) -> tuple[int, ...]:
-        # atoms reachable from ``node`` through no-op nodes only (iterative, memoised)
-        if node in memo:
-            return memo[node]
-        stack = [(node, iter(b.succ[node]))]
-        acc: dict[int, dict[int, None]] = {node: {}}
-        while stack:
-            cur, it = stack[-1]
-            nxt = next(it, None)
-            if nxt is None:
-                stack.pop()
-                memo[cur] = tuple(acc.pop(cur))
-                if stack:
-                    acc[stack[-1][0]].update(dict.fromkeys(memo[cur]))
-                continue
-            if not b.noop[nxt]:
-                acc[cur][nxt] = None
-            elif nxt in memo:
-                acc[cur].update(dict.fromkeys(memo[nxt]))
-            else:
-                acc[nxt] = {}
-                stack.append((nxt, iter(b.succ[nxt])))
-        return memo[node]
-
     node_to_decl = {node: d for d, node in enumerate(atom_nodes)}
-    succ_decl = [
-        [node_to_decl[s] for s in _flat(atom_nodes[d], b, atom_succ)] for d in range(n_decl)
-    ]
+    succ_decl = [[node_to_decl[s] for s in b.atoms_after(node)] for node in atom_nodes]
     indeg = [0] * n_decl
     for d in range(n_decl):
         for s in succ_decl[d]:
@@ -414,7 +411,7 @@ def compile(flow: Flow, *, store: Mapping[str, Any] | None = None) -> CompiledFl
     deciders = _deciders(b, order, pos, node_to_decl) if b.edge_decider else ((),) * len(order)
     controllers = tuple(_controller(a, store) for a in atoms)
     _check_requires(atoms, preds, store)
-    compiled = CompiledFlow(
+    return CompiledFlow(
         name=flow.name,
         flow=flow,
         store=MappingProxyType(store),
@@ -431,17 +428,6 @@ def compile(flow: Flow, *, store: Mapping[str, Any] | None = None) -> CompiledFl
         flow_of=tuple(b.flow_of[d] for d in order),
         root=_scope(flow, index),
     )
-    return compiled
-
-
-def _flat(node: int, b: _Builder, atom_succ: Any) -> tuple[int, ...]:
-    out: dict[int, None] = {}
-    for s in b.succ[node]:
-        if b.noop[s]:
-            out.update(dict.fromkeys(atom_succ(s)))
-        else:
-            out[s] = None
-    return tuple(out)
 
 
 def _deciders(
