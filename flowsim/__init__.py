@@ -19,24 +19,26 @@ from .errors import (
     ScenarioError,
 )
 from .model import (
-    AlwaysRetry,
-    AlwaysRevert,
-    AlwaysRevertAll,
-    Controller,
     Depth,
-    ForEach,
     GraphFlow,
-    HistoryEntry,
     LinearFlow,
     Link,
     Options,
-    ParameterizedForEach,
     Retry,
     Scenario,
     Strategy,
     Task,
-    Times,
     UnorderedFlow,
+)
+from .retries import (
+    AlwaysRetry,
+    AlwaysRevert,
+    AlwaysRevertAll,
+    Controller,
+    ForEach,
+    HistoryEntry,
+    ParameterizedForEach,
+    Times,
 )
 from .scenario import load_scenario, save_scenario, scenario_from_dict, scenario_to_dict
 from .states import AtomState, Decision, FlowState, Intention

@@ -24,17 +24,19 @@ from typing import Any
 from .errors import CompileError
 from .model import (
     Atom,
-    Controller,
     Depth,
     Flow,
     GraphFlow,
     LinearFlow,
     Link,
-    ParameterizedForEach,
     Retry,
     Task,
     UnorderedFlow,
     walk,
+)
+from .retries import (
+    Controller,
+    ParameterizedForEach,
 )
 
 __all__ = ["CompiledFlow", "Decider", "Scope", "compile"]

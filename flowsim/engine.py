@@ -39,7 +39,6 @@ from .model import (
     Depth,
     Flow,
     GraphFlow,
-    HistoryEntry,
     LinearFlow,
     Options,
     Retry,
@@ -47,6 +46,9 @@ from .model import (
     Strategy,
     Task,
     UnorderedFlow,
+)
+from .retries import (
+    HistoryEntry,
 )
 from .states import (
     RETRY_TRANSITIONS,

@@ -48,24 +48,26 @@ from typing import Any, NoReturn, TypeGuard, TypeVar
 from .compile import compile as compile_flow
 from .errors import CompileError, ModelError, ScenarioError
 from .model import (
-    AlwaysRetry,
-    AlwaysRevert,
-    AlwaysRevertAll,
-    Controller,
     Depth,
     Flow,
-    ForEach,
     GraphFlow,
     LinearFlow,
     Link,
     Options,
-    ParameterizedForEach,
     Retry,
     Scenario,
     Strategy,
     Task,
-    Times,
     UnorderedFlow,
+)
+from .retries import (
+    AlwaysRetry,
+    AlwaysRevert,
+    AlwaysRevertAll,
+    Controller,
+    ForEach,
+    ParameterizedForEach,
+    Times,
 )
 from .timing import Duration, Exponential, FailSpec, LogNormal, Uniform
 
