@@ -317,7 +317,7 @@ def test_saving_to_an_unwritable_path(tmp_path: Path) -> None:
 
 
 def test_the_blueprint_example() -> None:
-    assert examples.names() == ["blueprint"]
+    assert "blueprint" in examples.names()
     s = examples.load("blueprint")
     assert s.name == "blueprint"
     assert s.options == Options()

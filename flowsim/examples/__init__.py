@@ -1,7 +1,7 @@
 """Example scenarios bundled with flowsim (``flowsim run blueprint``).
 
 >>> names()
-['blueprint']
+['blueprint', 'foreach-alternatives', 'nested-escalation', 'revert-failure', 'wide-graph']
 >>> load("blueprint").flow.name
 'blueprint'
 """
