@@ -1,0 +1,665 @@
+"""Invariants over any trace: flowsim's own, or events another engine produced.
+
+:func:`check` replays a trace against its compiled flow and returns the violations it
+finds, each naming its :class:`Rule`, the events involved and a one-line explanation. An
+empty list means the trace obeys every rule. The rules are DESIGN.md's semantics stated
+over events only; resolutions are judged by the independent :mod:`flowsim.oracle`.
+
+>>> import flowsim as fs
+>>> from flowsim import examples
+>>> result = fs.simulate(examples.load("blueprint"))
+>>> check(result)
+[]
+
+A trace from elsewhere is checked the same way, against the scenario it ran
+(``check(scenario, trace)``); its ``resolutions`` may be absent, they are recomputed.
+With ``timing=False`` the durations and injected failures of the scenario are not
+enforced (a real engine's timings are its own).
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from collections.abc import Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from . import oracle
+from .compile import CompiledFlow, compile
+from .errors import ScenarioError
+from .model import Options, Scenario, Strategy
+from .retries import AlwaysRevert, AlwaysRevertAll, ForEach, HistoryEntry, Times
+from .states import (
+    FLOW_TRANSITIONS,
+    RETRY_TRANSITIONS,
+    STOP_THE_WORLD_FLOW_TRANSITIONS,
+    TASK_TRANSITIONS,
+    AtomState,
+    Decision,
+    FlowState,
+)
+from .timing import atom_random, pick_duration
+from .trace import Event, Resolution, Result, Trace
+
+__all__ = ["Rule", "Violation", "check"]
+
+A = AtomState
+_DONE_BEFORE = frozenset({A.SUCCESS, A.IGNORE})  # what a predecessor must be
+_CLEAR_AFTER = frozenset({A.PENDING, A.REVERTED, A.IGNORE})  # what a successor must be
+_BUSY = frozenset({A.RUNNING, A.REVERTING, A.RETRYING})
+_FINAL = frozenset({FlowState.SUCCESS, FlowState.REVERTED, FlowState.FAILURE})
+
+
+class Rule(StrEnum):
+    """The rules :func:`check` enforces (README "Checking traces" explains each)."""
+
+    TRANSITION = "transition"  # state changes allowed by the tables; no flow REVERTING (smart)
+    TIME = "time"  # seq increases, time never goes backwards, nothing after the flow ended
+    PRECEDENCE = "precedence"  # execute only after every transitive predecessor is done
+    REVERSE_ORDER = "reverse-order"  # revert only after every transitive successor is clear
+    RESOLUTION = "resolution"  # a recorded resolution is the one its decisions imply
+    MINIMAL_SET = "minimal-set"  # every atom of a minimal revert set is reverted
+    OUT_OF_SCOPE = "out-of-scope"  # no revert without a resolution putting the atom in scope
+    RETRY_REVERTED = "retry-reverted"  # a retry controller that decided RETRY is not reverted
+    RESET = "reset"  # atoms are reset only by a retry round of a retry that decided RETRY
+    PREEMPTION = "preemption"  # work runs its full duration on one worker
+    CAPACITY = "capacity"  # never more tasks at work than workers
+    TIMING = "timing"  # durations and injected failures are the scenario's
+    UNFINISHED = "unfinished"  # every started execute or revert ends; the flow ends
+    HALT = "halt"  # nothing new starts after an unresolved failure
+    STOP_THE_WORLD = "stop-the-world"  # the baseline's waiting rules
+    RETRY_BOUND = "retry-bound"  # executions within the attempts the retries allow
+    FINAL_STATE = "final-state"  # the flow's final state follows from its atoms
+
+
+@dataclass(frozen=True, slots=True)
+class Violation:
+    """One broken rule: which, the events involved (oldest first) and why."""
+
+    rule: Rule
+    events: tuple[Event, ...]
+    message: str
+
+    def __str__(self) -> str:
+        where = ", ".join(f"#{e.seq}@{e.time:g}" for e in self.events)
+        return f"{self.rule}: {self.message}" + (f" [events {where}]" if where else "")
+
+
+def _attempts(controller: Any) -> int | None:
+    """How many attempts a retry controller allows its scope (None: no bound known)."""
+    if isinstance(controller, Times):
+        return max(1, controller.attempts)
+    if isinstance(controller, ForEach):
+        return max(1, len(tuple(controller.values)))
+    if isinstance(controller, AlwaysRevert | AlwaysRevertAll):
+        return 1
+    return None
+
+
+@dataclass(slots=True)
+class _Span:
+    start: Event
+    execute: bool
+    duration: float | None  # the scenario's, when timing is checked
+    fails: bool | None
+
+
+class _Replay:
+    """The state of one replay: atom states, spans, retry histories, pending reverts."""
+
+    def __init__(
+        self,
+        c: CompiledFlow,
+        options: Options,
+        timing: bool,
+        recorded: dict[int, Resolution] | None,
+    ) -> None:
+        self.c, self.options, self.timing, self.recorded = c, options, timing, recorded
+        self.out: list[Violation] = []
+        n = len(self.c)
+        self.state = [A.PENDING] * n
+        self.flow = FlowState.PENDING
+        self.flow_event: Event | None = None
+        self.spans: dict[int, _Span] = {}
+        self.worker_of: dict[int, int] = {}  # worker -> atom at work on it
+        self.execs = [0] * n
+        self.revs = [0] * n
+        self.rngs: dict[int, random.Random] = {}
+        self.history: dict[int, list[tuple[Any, list[str]]]] = {
+            i: [] for i in range(n) if self.c.is_retry[i]
+        }
+        self.owner: list[int | None] = [None] * n  # resolution an atom must be reverted for
+        self.marked = [False] * n  # intention REVERT (set by a resolution, cleared by a reset)
+        self.round_due = [False] * n  # a retry decided RETRY and will run a round
+        self.last_decision: dict[int, Decision] = {}
+        self.resolutions: list[tuple[Event, str, frozenset[str]]] = []
+        self.round: tuple[int, set[int], float] | None = None
+        self.halt: Event | None = None
+        self.failed_any = False
+        self.over_bound = [False] * n
+        self.bound = [self._bound(i) for i in range(n)]
+        self.ancestors: dict[int, list[int]] = {}
+        self.descendants: dict[int, list[int]] = {}
+
+    # ---------------------------------------------------------------- helpers
+    def flag(self, rule: Rule, message: str, *events: Event | None) -> None:
+        evs = tuple(sorted((e for e in events if e is not None), key=lambda e: e.seq))
+        self.out.append(Violation(rule, evs, message))
+
+    def _bound(self, i: int) -> int | None:
+        total = 1
+        r = i if self.c.is_retry[i] else self.c.retry_of[i]
+        while r >= 0:
+            n = _attempts(self.c.controllers[r])
+            if n is None:
+                return None
+            total *= n
+            r = self.c.retry_of[r]
+        return total
+
+    def closure(
+        self, i: int, links: tuple[tuple[int, ...], ...], cache: dict[int, list[int]]
+    ) -> list[int]:
+        got = cache.get(i)
+        if got is None:
+            seen: set[int] = set()
+            todo = list(links[i])
+            while todo:
+                j = todo.pop()
+                if j not in seen:
+                    seen.add(j)
+                    todo.extend(links[j])
+            got = cache[i] = sorted(seen)
+        return got
+
+    def rng(self, i: int) -> random.Random:
+        r = self.rngs.get(i)
+        if r is None:
+            r = self.rngs[i] = atom_random(self.options.seed, self.c.names[i])
+        return r
+
+    def snapshot(self, r: int) -> tuple[HistoryEntry, ...]:
+        return tuple(HistoryEntry(v, tuple(f)) for v, f in self.history[r])
+
+    # ---------------------------------------------------------------- the replay
+    def run(self, events: Sequence[Event]) -> list[Violation]:
+        previous: Event | None = None
+        ended: Event | None = None
+        for e in events:
+            if previous is not None and (e.seq <= previous.seq or e.time < previous.time):
+                self.flag(
+                    Rule.TIME, "events go back in time (or seq does not increase)", previous, e
+                )
+            if ended is not None:
+                self.flag(Rule.TIME, "an event after the flow's final state", ended, e)
+            previous = e
+            if e.subject == "flow":
+                self.on_flow(e)
+                if self.flow in _FINAL:
+                    ended = e
+            else:
+                self.on_atom(e)
+        self.finish()
+        return self.out
+
+    def on_flow(self, e: Event) -> None:
+        new = FlowState(e.state)
+        stw = self.options.strategy is Strategy.STOP_THE_WORLD
+        table = STOP_THE_WORLD_FLOW_TRANSITIONS if stw else FLOW_TRANSITIONS
+        if (self.flow, new) not in table:
+            why = (
+                " (under smart the flow is never REVERTING)" if new is FlowState.REVERTING else ""
+            )
+            self.flag(
+                Rule.TRANSITION,
+                f"flow {self.flow} -> {new} is not allowed{why}",
+                self.flow_event,
+                e,
+            )
+        self.flow, self.flow_event = new, e
+
+    def on_atom(self, e: Event) -> None:
+        c = self.c
+        i = c.index[e.name]
+        old, new = self.state[i], AtomState(e.state)
+        table = RETRY_TRANSITIONS if c.is_retry[i] else TASK_TRANSITIONS
+        if (old, new) not in table:
+            self.flag(Rule.TRANSITION, f"{e.name} {old} -> {new} is not allowed", e)
+        if (new in _BUSY and new is not A.RUNNING) or (new is A.RUNNING and old is not A.RETRYING):
+            self.starting(i, e)
+        self.state[i] = new
+        if new is A.RUNNING:
+            self.execute_starts(i, e, old)
+        elif new is A.REVERTING:
+            self.revert_starts(i, e)
+        elif new is A.RETRYING:
+            self.round_starts(i, e)
+        elif new in (A.SUCCESS, A.FAILURE, A.REVERTED, A.REVERT_FAILURE):
+            self.ends(i, e, new)
+        elif new is A.PENDING:
+            self.reset(i, e)
+
+    def starting(self, i: int, e: Event) -> None:
+        """Checks common to every start: halt, stop_the_world, workers."""
+        if self.halt is not None:
+            self.flag(Rule.HALT, f"{e.name} starts after an unresolved failure", self.halt, e)
+        if self.options.strategy is Strategy.STOP_THE_WORLD:
+            new = e.state
+            if new is A.RUNNING and self.flow is FlowState.REVERTING:
+                self.flag(
+                    Rule.STOP_THE_WORLD,
+                    f"{e.name} executes while the world is stopped",
+                    self.flow_event,
+                    e,
+                )
+            if new is not A.RUNNING and self.flow is not FlowState.REVERTING:
+                self.flag(
+                    Rule.STOP_THE_WORLD,
+                    f"{e.name} starts {new} while the flow is {self.flow}, not REVERTING",
+                    self.flow_event,
+                    e,
+                )
+            if new is not A.RUNNING:
+                busy = [s.start for s in self.spans.values() if s.execute]
+                if busy:
+                    self.flag(
+                        Rule.STOP_THE_WORLD,
+                        f"{e.name} starts {new} while executes still run",
+                        *busy,
+                        e,
+                    )
+
+    def begin(
+        self, i: int, e: Event, execute: bool, duration: float | None, fails: bool | None
+    ) -> None:
+        w = e.worker
+        if not self.c.is_retry[i]:
+            limit = self.options.workers
+            at_work = [s.start for j, s in self.spans.items() if not self.c.is_retry[j]]
+            if limit is not None and len(at_work) >= limit:
+                self.flag(
+                    Rule.CAPACITY,
+                    f"{e.name} starts while {len(at_work)} tasks are at work on {limit} worker(s)",
+                    *at_work,
+                    e,
+                )
+            if w is not None:
+                if limit is not None and not 0 <= w < limit:
+                    self.flag(
+                        Rule.CAPACITY,
+                        f"{e.name} runs on worker {w}; the workers are 0..{limit - 1}",
+                        e,
+                    )
+                other = self.worker_of.get(w)
+                if other is not None:
+                    self.flag(
+                        Rule.CAPACITY,
+                        f"worker {w} is still busy with {self.c.names[other]}",
+                        self.spans[other].start,
+                        e,
+                    )
+                self.worker_of[w] = i
+        self.spans[i] = _Span(e, execute, duration, fails)
+
+    def execute_starts(self, i: int, e: Event, old: AtomState) -> None:
+        c = self.c
+        blocked = [
+            c.names[p]
+            for p in self.closure(i, c.preds, self.ancestors)
+            if self.state[p] not in _DONE_BEFORE
+        ]
+        if blocked:
+            self.flag(
+                Rule.PRECEDENCE, f"{e.name} executes before {', '.join(blocked)} finished", e
+            )
+        if old is A.RETRYING and self.round is not None:
+            left = [c.names[a] for a in sorted(self.round[1]) if self.state[a] is not A.PENDING]
+            if left:
+                self.flag(Rule.RESET, f"{e.name}'s retry round did not reset {', '.join(left)}", e)
+            self.round = None
+        self.execs[i] += 1
+        bound = self.bound[i]
+        if bound is not None and self.execs[i] > bound and not self.over_bound[i]:
+            self.over_bound[i] = True
+            self.flag(
+                Rule.RETRY_BOUND,
+                f"{e.name} executes {self.execs[i]} times; its retry controllers allow {bound}",
+                e,
+            )
+        duration = fails = None
+        if self.timing:
+            atom = c.atoms[i]
+            k = self.execs[i]
+            spec = atom.duration
+            duration = pick_duration(
+                spec, k, None if isinstance(spec, float | tuple) else self.rng(i)
+            )
+            fs = atom.fails_on
+            fails = fs == "always" or k in fs
+            if atom.fail_probability > 0.0 and self.rng(i).random() < atom.fail_probability:
+                fails = True
+        self.begin(i, e, True, duration, fails)
+
+    def revert_starts(self, i: int, e: Event) -> None:
+        c = self.c
+        busy = [
+            c.names[s]
+            for s in self.closure(i, c.succs, self.descendants)
+            if self.state[s] not in _CLEAR_AFTER
+        ]
+        if busy:
+            self.flag(Rule.REVERSE_ORDER, f"{e.name} reverts before {', '.join(busy)}", e)
+        owner = self.owner[i]
+        if owner is None:
+            if self.last_decision.get(i) is Decision.RETRY:
+                self.flag(Rule.RETRY_REVERTED, f"{e.name} decided RETRY but is reverted", e)
+            else:
+                self.flag(
+                    Rule.OUT_OF_SCOPE,
+                    f"{e.name} is reverted, but no resolution put "
+                    "it in scope since it last executed",
+                    e,
+                )
+        self.owner[i] = None
+        self.revs[i] += 1
+        duration = fails = None
+        if self.timing:
+            atom = c.atoms[i]
+            k = self.revs[i]
+            spec = atom.revert_duration
+            duration = pick_duration(
+                spec, k, None if isinstance(spec, float | tuple) else self.rng(i)
+            )
+            fs = atom.revert_fails_on
+            fails = fs == "always" or k in fs
+        self.begin(i, e, False, duration, fails)
+
+    def round_starts(self, r: int, e: Event) -> None:
+        c = self.c
+        busy = [
+            c.names[s]
+            for s in self.closure(r, c.succs, self.descendants)
+            if self.state[s] not in _CLEAR_AFTER
+        ]
+        if busy:
+            self.flag(
+                Rule.REVERSE_ORDER,
+                f"{e.name} starts a retry round before {', '.join(busy)} reverted",
+                e,
+            )
+        if not self.round_due[r]:
+            self.flag(Rule.RESET, f"{e.name} starts a retry round it did not decide", e)
+        self.round_due[r] = False
+        self.marked[r] = False
+        self.round = (r, set(self.closure(r, c.succs, self.descendants)), e.time)
+
+    def reset(self, i: int, e: Event) -> None:
+        rnd = self.round
+        if rnd is None or i not in rnd[1] or rnd[2] != e.time:
+            self.flag(
+                Rule.RESET,
+                f"{e.name} is reset outside a retry round of a retry controller above it",
+                e,
+            )
+        self.marked[i] = False
+        self.owner[i] = None
+
+    def ends(self, i: int, e: Event, new: AtomState) -> None:
+        span = self.spans.pop(i, None)
+        if span is None:
+            return  # not started: a TRANSITION violation already says so
+        c = self.c
+        if span.start.worker is not None and self.worker_of.get(span.start.worker) == i:
+            del self.worker_of[span.start.worker]
+        if e.worker != span.start.worker:
+            self.flag(
+                Rule.PREEMPTION,
+                f"{e.name} started on worker {span.start.worker} and ended on worker {e.worker}",
+                span.start,
+                e,
+            )
+        failed = new in (A.FAILURE, A.REVERT_FAILURE)
+        if span.execute and c.is_retry[i]:
+            self.retry_ends(i, e, failed, span)
+        elif span.fails is not None and span.fails != failed:
+            self.flag(
+                Rule.TIMING,
+                f"{e.name}'s {'execute' if span.execute else 'revert'} "
+                f"{'failed' if failed else 'succeeded'}; the scenario says it "
+                f"{'fails' if span.fails else 'succeeds'}",
+                span.start,
+                e,
+            )
+        if span.duration is not None:
+            took = e.time - span.start.time
+            if not math.isclose(took, span.duration, rel_tol=1e-9, abs_tol=1e-9):
+                rule = Rule.PREEMPTION if took < span.duration else Rule.TIMING
+                self.flag(
+                    rule,
+                    f"{e.name}'s {'execute' if span.execute else 'revert'} took "
+                    f"{took:g}; its duration is {span.duration:g}",
+                    span.start,
+                    e,
+                )
+        if new is A.REVERTED and c.is_retry[i]:
+            self.history[i].clear()
+        if new is A.REVERT_FAILURE and self.halt is None:
+            self.halt = e
+        if new is A.FAILURE and span.execute:
+            self.failed_any = True
+            if self.options.never_resolve:
+                if self.halt is None:
+                    self.halt = e
+            else:
+                self.resolve(i, e)
+
+    def retry_ends(self, r: int, e: Event, failed: bool, span: _Span) -> None:
+        """Run retry controller ``r``'s execute as the engine does, and compare."""
+        if span.fails:  # an injected failure: the policy is not run
+            expected = True
+        else:
+            controller = self.c.controllers[r]
+            assert controller is not None
+            try:
+                value = controller.execute(self.snapshot(r))
+            except Exception:
+                expected = True
+            else:
+                expected = False
+                if not failed:
+                    self.history[r].append((value, []))
+        if expected != failed and (self.timing or not failed):
+            self.flag(
+                Rule.TIMING,
+                f"retry controller {e.name}'s execute "
+                f"{'failed' if failed else 'succeeded'}, but its policy "
+                f"{'fails' if expected else 'succeeds'} here",
+                span.start,
+                e,
+            )
+
+    # ---------------------------------------------------------------- resolution
+    def resolve(self, i: int, e: Event) -> None:
+        """Ask the retry controllers as the engine must, and judge the resolution."""
+        c = self.c
+        chain: list[tuple[str, Decision]] = []
+        atom, r = i, c.retry_of[i]
+        while r >= 0:
+            entries = self.history[r]
+            if entries and c.names[atom] not in entries[-1][1]:
+                entries[-1][1].append(c.names[atom])
+            controller = c.controllers[r]
+            assert controller is not None
+            decision = Decision(controller.on_failure(self.snapshot(r)))
+            chain.append((c.names[r], decision))
+            self.last_decision[r] = decision
+            if decision is not Decision.REVERT:
+                break
+            atom, r = r, c.retry_of[r]
+        decisions = [d for _, d in chain]
+        action, retry = oracle.resolve(
+            c, e.name, decisions, defer_reverts=self.options.defer_reverts
+        )
+        in_scope = oracle.scope(c, action, retry)
+        if self.recorded is not None:
+            got = self.recorded.pop(e.seq, None)
+            expected = f"{action} {retry or ''} scope {sorted(in_scope)} chain {chain}"
+            if got is None:
+                self.flag(
+                    Rule.RESOLUTION,
+                    f"the failure of {e.name} has no recorded resolution; expected {expected}",
+                    e,
+                )
+            elif (list(got.chain), got.action, got.retry, frozenset(got.scope)) != (
+                chain,
+                action,
+                retry,
+                in_scope,
+            ):
+                self.flag(
+                    Rule.RESOLUTION,
+                    f"the failure of {e.name} was resolved as "
+                    f"{got.action} {got.retry or ''} scope {sorted(got.scope)} chain "
+                    f"{list(got.chain)}; expected {expected}",
+                    e,
+                )
+        states = {c.names[a]: s for a, s in enumerate(self.state)}
+        must = oracle.minimal_revert_set(in_scope, states)
+        number = len(self.resolutions)
+        self.resolutions.append((e, action, must))
+        for name in must:
+            self.owner[c.index[name]] = number
+        if action is Decision.RETRY and retry is not None:
+            r = c.index[retry]
+            if not self.marked[r]:  # a RETRY never overrides a REVERT (bug 2043808)
+                self.round_due[r] = True
+        for name in in_scope:
+            a = c.index[name]
+            self.marked[a] = True
+            self.round_due[a] = False
+
+    # ---------------------------------------------------------------- the end
+    def finish(self) -> None:
+        c = self.c
+        for span in self.spans.values():
+            self.flag(
+                Rule.UNFINISHED,
+                f"{span.start.name} started {span.start.state} and never ended",
+                span.start,
+            )
+        if self.flow not in _FINAL:
+            self.flag(
+                Rule.UNFINISHED,
+                f"the flow ends {self.flow}, not in a final state",
+                self.flow_event,
+            )
+        if self.halt is None:
+            for number, (e, action, must) in enumerate(self.resolutions):
+                left = sorted(a for a in must if self.owner[c.index[a]] == number)
+                if left:
+                    self.flag(
+                        Rule.MINIMAL_SET,
+                        f"the {action} after {e.name}'s failure at "
+                        f"{e.time:g} must revert {sorted(must)}; never reverted: "
+                        f"{', '.join(left)}",
+                        e,
+                    )
+        if self.recorded:
+            for seq, res in sorted(self.recorded.items()):
+                self.flag(
+                    Rule.RESOLUTION,
+                    f"a resolution is recorded for event #{seq} "
+                    f"({res.failed}), which is no resolved failure",
+                )
+        if self.flow not in _FINAL:
+            return
+        states = self.state
+        unresolved = any(s is A.REVERT_FAILURE for s in states) or (
+            self.options.never_resolve and self.failed_any
+        )
+        if unresolved:
+            expected = FlowState.FAILURE
+        elif all(s in _DONE_BEFORE for s in states):
+            expected = FlowState.SUCCESS
+        else:
+            expected = FlowState.REVERTED
+        if self.flow is not expected:
+            self.flag(
+                Rule.FINAL_STATE,
+                f"the flow ends {self.flow}; its atoms say {expected}",
+                self.flow_event,
+            )
+        elif expected is FlowState.REVERTED and self.options.defer_reverts:
+            kept = [c.names[a] for a, s in enumerate(states) if s in (A.SUCCESS, A.FAILURE)]
+            if kept:
+                self.flag(
+                    Rule.FINAL_STATE,
+                    "with defer_reverts the flow ends REVERTED with "
+                    f"{', '.join(kept)} not reverted",
+                    self.flow_event,
+                )
+
+
+def check(
+    subject: Result | Scenario | CompiledFlow,
+    trace: Trace | None = None,
+    *,
+    options: Options | None = None,
+    timing: bool = True,
+) -> list[Violation]:
+    """Check a trace against every :class:`Rule`; return the violations (empty: clean).
+
+    Parameters
+    ----------
+    subject
+        A :class:`~flowsim.Result` (its trace and options are used), a scenario (its flow
+        is compiled with its store; its options are used) or a compiled flow.
+    trace
+        The trace to check; defaults to the result's. Its ``resolutions`` are compared
+        with the oracle's when present, and recomputed when the list is empty.
+    options
+        The options the trace ran with (overrides the subject's; defaults to
+        ``Options()``).
+    timing
+        Also require every execute and revert to last the scenario's duration and to fail
+        exactly when the scenario says (turn off for a real engine's trace).
+
+    Raises
+    ------
+    ScenarioError
+        If the trace is for another flow (its flow name or an atom name is unknown).
+
+    >>> import flowsim as fs
+    >>> flow = fs.LinearFlow(name="f", children=[fs.Task(name="a"), fs.Task(name="b")])
+    >>> r = fs.simulate(flow)
+    >>> cut = fs.Trace(r.trace.flow, r.trace.events[:-1])  # the final flow event is lost
+    >>> for v in check(r.compiled, cut):
+    ...     print(v)
+    unfinished: the flow ends RUNNING, not in a final state [events #0@0]
+    """
+    if isinstance(subject, Result):
+        compiled, base, trace = subject.compiled, subject.options, trace or subject.trace
+    elif isinstance(subject, Scenario):
+        compiled, base = compile(subject.flow, store=subject.store), subject.options
+    elif isinstance(subject, CompiledFlow):
+        compiled, base = subject, Options()
+    else:
+        raise TypeError(f"check() takes a result, a scenario or a compiled flow, got {subject!r}")
+    if trace is None:
+        raise TypeError("check(): give the trace to check (only a result carries its own)")
+    if trace.flow != compiled.name:
+        raise ScenarioError(
+            f"the trace is of flow {trace.flow!r}, not {compiled.name!r}", where="trace"
+        )
+    for k, e in enumerate(trace.events):
+        if e.subject == "atom" and e.name not in compiled.index:
+            raise ScenarioError(
+                f"flow {compiled.name!r} has no atom {e.name!r}",
+                where="trace",
+                path=f"$.events[{k}].name",
+            )
+    recorded = {r.seq: r for r in trace.resolutions} if trace.resolutions else None
+    replay = _Replay(compiled, options or base, timing, recorded)
+    return replay.run(trace.events)
