@@ -1,0 +1,555 @@
+"""An ipywidgets explorer for one scenario: change the run options and the injected
+failures, and watch the timeline and the flow graph follow.
+
+The explorer is a thin wiring of controls over pure functions, each usable on its own:
+
+- :func:`load_target` turns a bundled example's name, a scenario file, a flow or a
+  scenario into a :class:`~flowsim.Scenario`;
+- :func:`settings_of` reads the explorer's settings off a scenario, and
+  :func:`apply_controls` writes settings back into a new scenario;
+- :func:`summary` is the one-line summary of a result;
+- :func:`draw_timeline` and :func:`draw_flow` draw a result at a time ``at`` on new
+  matplotlib figures, and :func:`to_png` turns a figure into PNG bytes.
+
+The figures are shown as PNG images in :class:`ipywidgets.Image` widgets, so a notebook
+saved with its widget state shows them in a static HTML export too, not only in a live
+kernel.
+
+This module imports ipywidgets and matplotlib; ``import flowsim`` does not import it.
+
+>>> ex = Explorer("blueprint")
+>>> ex.result.makespan
+7.0
+>>> ex.strategy.value = "stop_the_world"
+>>> ex.result.makespan
+10.0
+>>> ex.summary.value
+'<b>blueprint</b>: flow <b>SUCCESS</b>, makespan 10, wasted work 2, reverted: B x1'
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import html
+import io
+import math
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any
+
+import ipywidgets as widgets  # type: ignore[import-untyped]
+
+from . import examples
+from .engine import simulate
+from .errors import FlowsimError, ModelError, ScenarioError
+from .model import Flow, GraphFlow, LinearFlow, Scenario, Strategy, Task, UnorderedFlow, walk
+from .scenario import load_scenario
+from .timing import FailSpec, check_fail_spec
+from .trace import Result
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+__all__ = [
+    "FAIL_CHOICES",
+    "Explorer",
+    "Settings",
+    "apply_controls",
+    "draw_flow",
+    "draw_timeline",
+    "load_target",
+    "settings_of",
+    "summary",
+    "to_png",
+]
+
+FAIL_CHOICES: tuple[tuple[str, FailSpec], ...] = (
+    ("never", ()),
+    ("attempt 1", (1,)),
+    ("attempt 2", (2,)),
+    ("attempt 3", (3,)),
+    ("attempts 1-2", (1, 2)),
+    ("always", "always"),
+)
+"""The choices of a task's "fails on" control, as (label, ``fails_on``) pairs. A task whose
+scenario gives another value gets that value as an extra first choice."""
+
+_DPI = 80
+
+
+# --------------------------------------------------------------------------- pure parts
+
+
+def load_target(target: object) -> Scenario:
+    """The scenario an :class:`Explorer` explores.
+
+    Parameters
+    ----------
+    target
+        A :class:`~flowsim.Scenario`; a flow (run with default options); the name of a
+        bundled example (:func:`flowsim.examples.names`); or the path of a scenario file.
+
+    Raises
+    ------
+    ScenarioError
+        For a name that is neither a bundled example nor a file, or a bad scenario file.
+    ModelError
+        For anything else.
+
+    Examples
+    --------
+    >>> load_target("blueprint").name
+    'blueprint'
+    >>> load_target("blueprnt")
+    Traceback (most recent call last):
+    ...
+    flowsim.errors.ScenarioError: flowsim.widgets: no bundled example or scenario file named 'blueprnt'; the examples are: blueprint, foreach-alternatives, nested-escalation, revert-failure, wide-graph
+    """  # noqa: E501
+    if isinstance(target, Scenario):
+        return target
+    if isinstance(target, LinearFlow | UnorderedFlow | GraphFlow):
+        return Scenario(flow=target)
+    if isinstance(target, str) and target in examples.names():
+        return examples.load(target)
+    if isinstance(target, str | os.PathLike):
+        path = Path(target)
+        if path.exists() or path.suffix == ".json":
+            return load_scenario(path)
+        raise ScenarioError(
+            f"no bundled example or scenario file named {str(target)!r}; the examples are: "
+            + ", ".join(examples.names()),
+            where="flowsim.widgets",
+        )
+    raise ModelError(
+        "Explorer takes a bundled example's name, a scenario file's path, a flow or a "
+        f"Scenario; got {target!r} (for a compiled flow, pass the flow itself)"
+    )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Settings:
+    """What the explorer's controls set.
+
+    ``workers`` is ``None`` for unlimited workers. ``fails_on`` and ``revert_fails_on``
+    map task names to the values to use instead of the scenario's; tasks not named keep
+    theirs.
+    """
+
+    strategy: Strategy = Strategy.SMART
+    defer_reverts: bool = True
+    workers: int | None = None
+    seed: int = 0
+    fails_on: Mapping[str, FailSpec] = field(default_factory=dict)
+    revert_fails_on: Mapping[str, FailSpec] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        try:
+            object.__setattr__(self, "strategy", Strategy(self.strategy))
+        except ValueError:
+            raise ModelError(
+                f"Settings: strategy must be 'smart' or 'stop_the_world', got {self.strategy!r}"
+            ) from None
+        for name in ("fails_on", "revert_fails_on"):
+            given = getattr(self, name)
+            if not isinstance(given, Mapping):
+                raise ModelError(f"Settings: {name} must map task names to values, got {given!r}")
+            checked = {
+                task: check_fail_spec(f"Settings: {name}[{task!r}]", name, spec)
+                for task, spec in given.items()
+            }
+            object.__setattr__(self, name, MappingProxyType(checked))
+
+
+def _tasks(flow: Flow) -> list[Task]:
+    return [node for node in walk(flow) if isinstance(node, Task)]
+
+
+def settings_of(scenario: Scenario) -> Settings:
+    """The settings that reproduce ``scenario`` as it is.
+
+    >>> s = settings_of(load_target("blueprint"))
+    >>> s.strategy, s.workers, dict(s.fails_on)
+    (<Strategy.SMART: 'smart'>, None, {'A': (), 'B': (1,), 'C': ()})
+    """
+    o = scenario.options
+    tasks = _tasks(scenario.flow)
+    return Settings(
+        strategy=o.strategy,
+        defer_reverts=o.defer_reverts,
+        workers=o.workers,
+        seed=o.seed,
+        fails_on={t.name: t.fails_on for t in tasks},
+        revert_fails_on={t.name: t.revert_fails_on for t in tasks},
+    )
+
+
+def apply_controls(scenario: Scenario, settings: Settings) -> Scenario:
+    """``scenario`` with the options and injected failures of ``settings``.
+
+    Raises
+    ------
+    ModelError
+        If ``settings`` names a task the scenario does not have, or an option is invalid.
+
+    Examples
+    --------
+    >>> blueprint = load_target("blueprint")
+    >>> changed = apply_controls(blueprint, Settings(workers=1, fails_on={"B": ()}))
+    >>> changed.options.workers, changed.flow.children[1].children[0].children[0].fails_on
+    (1, ())
+    >>> apply_controls(blueprint, Settings(fails_on={"D": (1,)}))
+    Traceback (most recent call last):
+    ...
+    flowsim.errors.ModelError: Settings: no task named 'D' in scenario 'blueprint'; its tasks are A, B, C
+    """  # noqa: E501
+    names = [t.name for t in _tasks(scenario.flow)]
+    for mapping in (settings.fails_on, settings.revert_fails_on):
+        for name in mapping:
+            if name not in names:
+                raise ModelError(
+                    f"Settings: no task named {name!r} in scenario {scenario.name!r}; its "
+                    f"tasks are {', '.join(names)}"
+                )
+
+    def rebuild(node: Task | Flow) -> Task | Flow:
+        if isinstance(node, Task):
+            return dataclasses.replace(
+                node,
+                fails_on=settings.fails_on.get(node.name, node.fails_on),
+                revert_fails_on=settings.revert_fails_on.get(node.name, node.revert_fails_on),
+            )
+        return dataclasses.replace(node, children=[rebuild(child) for child in node.children])
+
+    flow = rebuild(scenario.flow)
+    assert not isinstance(flow, Task)
+    options = dataclasses.replace(
+        scenario.options,
+        strategy=settings.strategy,
+        defer_reverts=settings.defer_reverts,
+        workers=settings.workers,
+        seed=settings.seed,
+    )
+    return dataclasses.replace(scenario, flow=flow, options=options)
+
+
+def _number(value: float) -> str:
+    return f"{value:.4g}"
+
+
+def summary(result: Result) -> str:
+    """One line: the flow's final state, makespan, wasted work and reverted atoms.
+
+    >>> print(summary(simulate(load_target("blueprint"))))
+    flow SUCCESS, makespan 7, wasted work 2, reverted: B x1
+    """
+    reverted = [
+        f"{name} x{count}"
+        + (" (revert failed)" if result.atom_final_states[name] == "REVERT_FAILURE" else "")
+        for name, count in result.reverts.items()
+        if count
+    ]
+    return (
+        f"flow {result.flow_state}, makespan {_number(result.makespan)}, "
+        f"wasted work {_number(result.wasted_work)}, "
+        f"reverted: {', '.join(reverted) if reverted else 'nothing'}"
+    )
+
+
+def draw_timeline(result: Result, *, at: float | None = None) -> Figure:
+    """A new figure holding :func:`flowsim.plot.plot_timeline` of ``result`` at ``at``.
+
+    The figure is not registered with pyplot, so it is freed with its last reference.
+
+    >>> fig = draw_timeline(simulate(load_target("blueprint")), at=3)
+    >>> len(fig.axes) >= 1
+    True
+    """
+    from matplotlib.figure import Figure
+
+    from .plot import plot_timeline
+
+    lanes = len(result.compiled.names)
+    fig = Figure(figsize=(8.0, 1.6 + 0.42 * lanes), layout="constrained")
+    plot_timeline(result, at=at, ax=fig.add_subplot())
+    return fig
+
+
+def draw_flow(result: Result, *, at: float | None = None) -> Figure:
+    """A new figure holding :func:`flowsim.plot.plot_flow` of ``result`` at ``at``.
+
+    >>> fig = draw_flow(simulate(load_target("blueprint")), at=3)
+    >>> len(fig.axes) >= 1
+    True
+    """
+    from matplotlib.figure import Figure
+
+    from .plot import plot_flow
+
+    fig = Figure(figsize=(8.0, 4.2), layout="constrained")
+    plot_flow(result, at=at, ax=fig.add_subplot())
+    return fig
+
+
+def to_png(fig: Figure, *, dpi: int = _DPI) -> bytes:
+    """``fig`` as PNG bytes, with no timestamp: the same drawing gives the same bytes.
+
+    >>> to_png(draw_timeline(simulate(load_target("blueprint"))))[:8]
+    b'\\x89PNG\\r\\n\\x1a\\n'
+    """
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=dpi, metadata={"Software": None})
+    return buffer.getvalue()
+
+
+def _time_step(makespan: float) -> float:
+    """A round slider step giving about 100 positions over ``makespan`` (1, 2 or 5 x 10^k).
+
+    >>> _time_step(7), _time_step(16), _time_step(0)
+    (0.1, 0.2, 0.1)
+    """
+    if makespan <= 0:
+        return 0.1
+    raw = makespan / 100
+    power = 10.0 ** math.floor(math.log10(raw))
+    for mantissa in (1, 2, 5, 10):
+        if mantissa * power >= raw * (1 - 1e-9):
+            return float(f"{mantissa * power:.12g}")
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+# --------------------------------------------------------------------------- the widget
+
+
+class Explorer:
+    """An ipywidgets explorer of one scenario.
+
+    Display it in a notebook (it is its own output) or use it from Python: set ``.value``
+    on a control and read :attr:`result`, :attr:`timeline_figure`, :attr:`flow_figure`
+    and the :attr:`summary` widget.
+
+    Parameters
+    ----------
+    target
+        What :func:`load_target` takes: a bundled example's name, a scenario file, a
+        flow or a :class:`~flowsim.Scenario`.
+
+    Attributes
+    ----------
+    strategy, defer_reverts, workers, seed
+        The run options (``workers`` 0 means unlimited).
+    fails_on, revert_fails
+        Per task (in compile order): a dropdown of the attempts that fail
+        (:data:`FAIL_CHOICES`) and a "revert fails" checkbox (on: the task's first revert
+        fails, or the scenario's own ``revert_fails_on``).
+    time, play, play_link
+        The time cursor (in the flow's time units) and a play button that moves it; the
+        play button drives the slider in the browser (``play_link``, a ``jsdlink``), so it
+        also moves in a static HTML export.
+    timeline, flow
+        Image widgets: the timeline with the cursor, and the flow graph coloured by the
+        atoms' states at the cursor.
+    summary
+        An HTML widget: flow state, makespan, wasted work, reverted atoms (or the error,
+        if the settings cannot run).
+    widget
+        The whole explorer, one box.
+
+    Raises
+    ------
+    FlowsimError
+        If ``target`` is not a scenario, or the scenario cannot be run.
+
+    Examples
+    --------
+    >>> ex = Explorer("blueprint")
+    >>> ex.fails_on["B"].value = ()
+    >>> ex.result.makespan, ex.result.wasted_work
+    (7.0, 0.0)
+    >>> ex.time.value = 3.5
+    >>> ex.at
+    3.5
+    """
+
+    def __init__(self, target: object) -> None:
+        self.base = load_target(target)
+        """The scenario as given; the controls start from its options and failures."""
+        initial = settings_of(self.base)
+        self.error: str | None = None
+        """Why the current settings cannot run, or ``None``."""
+        self.scenario = self.base
+        """The scenario with the current settings applied."""
+        self.result: Result = simulate(self.base)
+        """The result of the current settings (the last that ran, if :attr:`error`)."""
+        self.timeline_figure: Figure | None = None
+        self.flow_figure: Figure | None = None
+        self._drawing = False
+
+        wide = {"description_width": "initial"}
+        self.strategy = widgets.Dropdown(
+            options=[s.value for s in Strategy],
+            value=initial.strategy.value,
+            description="strategy",
+            style=wide,
+        )
+        self.defer_reverts = widgets.Checkbox(
+            value=initial.defer_reverts, description="defer_reverts", indent=False
+        )
+        self.workers = widgets.BoundedIntText(
+            value=initial.workers or 0,
+            min=0,
+            max=10_000,
+            description="workers (0 = unlimited)",
+            style=wide,
+            layout=widgets.Layout(width="14em"),
+        )
+        self.seed = widgets.IntText(
+            value=initial.seed, description="seed", style=wide, layout=widgets.Layout(width="9em")
+        )
+        self.fails_on: dict[str, Any] = {}
+        self.revert_fails: dict[str, Any] = {}
+        self._revert_spec: dict[str, FailSpec] = {}
+        rows: list[Any] = []
+        for name, spec in initial.fails_on.items():
+            choices = list(FAIL_CHOICES)
+            if all(spec != value for _, value in choices):
+                choices.insert(0, (f"as given: {_show_spec(spec)}", spec))
+            self.fails_on[name] = widgets.Dropdown(
+                options=choices, value=spec, layout=widgets.Layout(width="11em")
+            )
+            revert = initial.revert_fails_on[name]
+            self._revert_spec[name] = revert or (1,)
+            self.revert_fails[name] = widgets.Checkbox(
+                value=bool(revert), description="revert fails", indent=False
+            )
+            rows.append(
+                widgets.HBox(
+                    [
+                        widgets.Label(name, layout=widgets.Layout(width="10em")),
+                        widgets.Label("fails on"),
+                        self.fails_on[name],
+                        self.revert_fails[name],
+                    ]
+                )
+            )
+
+        makespan = self.result.makespan
+        self.time = widgets.FloatSlider(
+            value=makespan,
+            min=0.0,
+            max=makespan,
+            step=_time_step(makespan),
+            description="time",
+            readout_format=".4g",
+            continuous_update=True,
+            layout=widgets.Layout(width="30em"),
+        )
+        self.play = widgets.Play(value=0, min=0, max=0, step=1, interval=500, description="play")
+        self._set_play_range(makespan)
+        self.play_link = widgets.jsdlink((self.play, "value"), (self.time, "value"))
+        self.timeline = widgets.Image(format="png", layout=widgets.Layout(max_width="100%"))
+        self.flow = widgets.Image(format="png", layout=widgets.Layout(max_width="100%"))
+        self.summary = widgets.HTML()
+        title = f"<b>{html.escape(self.base.name)}</b>"
+        if self.base.description:
+            title += f": {html.escape(self.base.description)}"
+        self.widget = widgets.VBox(
+            [
+                widgets.HTML(title),
+                widgets.HBox([self.strategy, self.defer_reverts, self.workers, self.seed]),
+                widgets.HTML("<b>injected failures</b>"),
+                *rows,
+                widgets.HBox([self.play, self.time]),
+                self.summary,
+                self.timeline,
+                self.flow,
+            ]
+        )
+        controls = [self.strategy, self.defer_reverts, self.workers, self.seed]
+        controls += [*self.fails_on.values(), *self.revert_fails.values()]
+        for control in controls:
+            control.observe(self._on_control, names="value")
+        self.time.observe(self._on_time, names="value")
+        self._run()
+
+    # -- what the controls say
+    @property
+    def at(self) -> float:
+        """The time of the cursor."""
+        return float(self.time.value)
+
+    def settings(self) -> Settings:
+        """The settings the controls show now."""
+        workers = int(self.workers.value)
+        return Settings(
+            strategy=Strategy(self.strategy.value),
+            defer_reverts=bool(self.defer_reverts.value),
+            workers=workers if workers > 0 else None,
+            seed=int(self.seed.value),
+            fails_on={name: box.value for name, box in self.fails_on.items()},
+            revert_fails_on={
+                name: self._revert_spec[name] if box.value else ()
+                for name, box in self.revert_fails.items()
+            },
+        )
+
+    # -- reactions
+    def _on_control(self, change: Mapping[str, Any]) -> None:
+        self._run()
+
+    def _on_time(self, change: Mapping[str, Any]) -> None:
+        if not self._drawing:
+            self._draw()
+
+    def _run(self) -> None:
+        try:
+            scenario = apply_controls(self.base, self.settings())
+            result = simulate(scenario)
+        except FlowsimError as exc:
+            self.error = str(exc)
+            self.summary.value = (
+                f'<span style="color:#b00">cannot run these settings: {html.escape(str(exc))}'
+                "</span>"
+            )
+            return
+        self.error = None
+        self.scenario, self.result = scenario, result
+        old_end = float(self.time.max)
+        at_end = self.at >= old_end
+        makespan = result.makespan
+        self._drawing = True
+        try:
+            if makespan >= old_end:
+                self.time.max = makespan
+            self.time.step = _time_step(makespan)
+            self.time.value = makespan if at_end else min(self.at, makespan)
+            self.time.max = makespan
+            self._set_play_range(makespan)
+        finally:
+            self._drawing = False
+        self.summary.value = f"<b>{html.escape(self.base.name)}</b>: " + html.escape(
+            summary(result)
+        ).replace(f"flow {result.flow_state},", f"flow <b>{result.flow_state}</b>,")
+        self._draw()
+
+    def _set_play_range(self, makespan: float) -> None:
+        self.play.max = math.ceil(makespan)
+        self.play.step = max(1, math.ceil(makespan / 40))
+        self.play.value = min(int(self.play.value), int(self.play.max))
+
+    def _draw(self) -> None:
+        at = self.at
+        self.timeline_figure = draw_timeline(self.result, at=at)
+        self.flow_figure = draw_flow(self.result, at=at)
+        self.timeline.value = to_png(self.timeline_figure)
+        self.flow.value = to_png(self.flow_figure)
+
+    # -- display
+    def _repr_mimebundle_(self, **kwargs: Any) -> Any:
+        return self.widget._repr_mimebundle_(**kwargs)
+
+
+def _show_spec(spec: FailSpec) -> str:
+    return spec if isinstance(spec, str) else ", ".join(map(str, spec)) or "never"
