@@ -77,7 +77,7 @@ FAIL_CHOICES: tuple[tuple[str, FailSpec], ...] = (
 """The choices of a task's "fails on" control, as (label, ``fails_on``) pairs. A task whose
 scenario gives another value gets that value as an extra first choice."""
 
-_DPI = 80
+_DPI = 90
 
 
 # --------------------------------------------------------------------------- pure parts
@@ -320,6 +320,15 @@ def _time_step(makespan: float) -> float:
     raise AssertionError("unreachable")  # pragma: no cover
 
 
+def _time_format(step: float) -> str:
+    """The slider's readout format: as many decimals as ``step`` has.
+
+    >>> _time_format(0.2), _time_format(5.0), _time_format(0.05)
+    ('.1f', '.0f', '.2f')
+    """
+    return f".{max(0, -math.floor(math.log10(step) + 1e-9))}f"
+
+
 # --------------------------------------------------------------------------- the widget
 
 
@@ -393,9 +402,13 @@ class Explorer:
             value=initial.strategy.value,
             description="strategy",
             style=wide,
+            layout=widgets.Layout(width="16em"),
         )
         self.defer_reverts = widgets.Checkbox(
-            value=initial.defer_reverts, description="defer_reverts", indent=False
+            value=initial.defer_reverts,
+            description="defer_reverts",
+            indent=False,
+            layout=widgets.Layout(width="10em"),
         )
         self.workers = widgets.BoundedIntText(
             value=initial.workers or 0,
@@ -422,7 +435,10 @@ class Explorer:
             revert = initial.revert_fails_on[name]
             self._revert_spec[name] = revert or (1,)
             self.revert_fails[name] = widgets.Checkbox(
-                value=bool(revert), description="revert fails", indent=False
+                value=bool(revert),
+                description="revert fails",
+                indent=False,
+                layout=widgets.Layout(width="10em"),
             )
             rows.append(
                 widgets.HBox(
@@ -442,15 +458,17 @@ class Explorer:
             max=makespan,
             step=_time_step(makespan),
             description="time",
-            readout_format=".4g",
+            readout_format=_time_format(_time_step(makespan)),
             continuous_update=True,
             layout=widgets.Layout(width="30em"),
         )
         self.play = widgets.Play(value=0, min=0, max=0, step=1, interval=500, description="play")
-        self._set_play_range(makespan)
+        self._set_play_range(makespan, at_end=True)
         self.play_link = widgets.jsdlink((self.play, "value"), (self.time, "value"))
-        self.timeline = widgets.Image(format="png", layout=widgets.Layout(max_width="100%"))
-        self.flow = widgets.Image(format="png", layout=widgets.Layout(max_width="100%"))
+        # Natural size (not stretched to the box's width), shrunk only to fit.
+        natural = {"max_width": "100%", "align_self": "flex-start"}
+        self.timeline = widgets.Image(format="png", layout=widgets.Layout(**natural))
+        self.flow = widgets.Image(format="png", layout=widgets.Layout(**natural))
         self.summary = widgets.HTML()
         title = f"<b>{html.escape(self.base.name)}</b>"
         if self.base.description:
@@ -524,9 +542,10 @@ class Explorer:
             if makespan >= old_end:
                 self.time.max = makespan
             self.time.step = _time_step(makespan)
+            self.time.readout_format = _time_format(self.time.step)
             self.time.value = makespan if at_end else min(self.at, makespan)
             self.time.max = makespan
-            self._set_play_range(makespan)
+            self._set_play_range(makespan, at_end=at_end)
         finally:
             self._drawing = False
         self.summary.value = f"<b>{html.escape(self.base.name)}</b>: " + html.escape(
@@ -534,10 +553,18 @@ class Explorer:
         ).replace(f"flow {result.flow_state},", f"flow <b>{result.flow_state}</b>,")
         self._draw()
 
-    def _set_play_range(self, makespan: float) -> None:
+    def _set_play_range(self, makespan: float, *, at_end: bool) -> None:
+        """Fit the play button to ``makespan``, in whole time units (Play counts in ints).
+
+        In the browser every change of the play button's value moves the slider
+        (``play_link``), also when the page first shows it: so a cursor at the end puts the
+        play button at its end too (pressing play then starts again from 0), and a cursor
+        inside the run leaves the play button's value alone unless it is out of range.
+        """
         self.play.max = math.ceil(makespan)
         self.play.step = max(1, math.ceil(makespan / 40))
-        self.play.value = min(int(self.play.value), int(self.play.max))
+        if at_end:
+            self.play.value = self.play.max
 
     def _draw(self) -> None:
         at = self.at

@@ -175,7 +175,7 @@ def test_figures_show_the_cursor_and_the_states_at_that_time() -> None:
     first = to_png(timeline)
     assert first == to_png(draw_timeline(result, at=2.5))  # no timestamp: the same bytes
     width, height = png_size(first)
-    assert width == 8 * 80 and height > 200
+    assert width == 8 * 90 and height > 200
 
 
 # --------------------------------------------------------------------------- the explorer
@@ -291,6 +291,13 @@ def test_the_play_button_drives_the_slider_in_the_browser() -> None:
     assert ex.play_link.source == (ex.play, "value")
     assert ex.play_link.target == (ex.time, "value")
     assert (ex.play.min, ex.play.max, ex.play.step) == (0, 11, 1)
+    # The link sets the slider from the play button as the page loads: both at the end.
+    assert ex.play.value == 11 and ex.at == 11.0
+    ex.strategy.value = "stop_the_world"
+    assert ex.play.value == ex.play.max == 16 and ex.at == 16.0
+    ex.time.value = 5.5
+    ex.strategy.value = "smart"
+    assert ex.play.max == 11 and ex.at == 5.5
     assert ex.time.step == 0.2
     assert COLORS["cursor"]  # the same cursor colour as every flowsim picture
 
