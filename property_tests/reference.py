@@ -145,7 +145,7 @@ def run(
         compiled = compile(target, store=store)
     else:
         raise ModelError(f"run() takes a flow, a compiled flow or a scenario, got {target!r}")
-    overrides = {
+    overrides: dict[str, Any] = {
         "workers": workers,
         "seed": seed,
         "defer_reverts": defer_reverts,

@@ -27,6 +27,7 @@ from flowsim import (
     AlwaysRetry,
     AlwaysRevert,
     AlwaysRevertAll,
+    Depth,
     EventBudgetExceeded,
     FlowsimError,
     ForEach,
@@ -38,6 +39,7 @@ from flowsim import (
     Result,
     Retry,
     Scenario,
+    Strategy,
     Task,
     Times,
     Uniform,
@@ -226,7 +228,7 @@ def _scenarios(draw: st.DrawFn, max_atoms: int = 8, max_depth: int = 3) -> Scena
         for a, b in itertools.combinations(range(len(order)), 2):
             if draw(st.integers(0, 2)) == 0:
                 no = draw(st.integers(0, 4)) == 0
-                depth_ = draw(st.sampled_from(["all", "flow", "neighbors", "atom"]))
+                depth_ = draw(st.sampled_from(list(Depth)))
                 links.append(Link(source=order[a], target=order[b], decider=not no, depth=depth_))
         return GraphFlow(name=name, retry=guard, children=children, links=links)
 
@@ -236,7 +238,7 @@ def _scenarios(draw: st.DrawFn, max_atoms: int = 8, max_depth: int = 3) -> Scena
         seed=draw(st.integers(min_value=0, max_value=3)),
         defer_reverts=draw(st.booleans()),
         never_resolve=draw(st.integers(0, 4)) == 0,
-        strategy=draw(st.sampled_from(["smart", "stop_the_world"])),
+        strategy=draw(st.sampled_from(list(Strategy))),
         event_budget=_BUDGET,
     )
     return Scenario(flow=root, options=options, store=store)
@@ -261,11 +263,11 @@ def test_engine_and_reference_agree_also_on_runs_they_refuse(scenario: Scenario)
 
 @pytest.mark.parametrize("name", examples.names())
 @pytest.mark.parametrize("workers", [None, 1, 2])
-@pytest.mark.parametrize("strategy", ["smart", "stop_the_world"])
+@pytest.mark.parametrize("strategy", list(Strategy))
 @pytest.mark.parametrize("defer_reverts", [True, False])
 @pytest.mark.parametrize("never_resolve", [False, True])
 def test_engine_and_reference_agree_on_bundled_examples(
-    name: str, workers: int | None, strategy: str, defer_reverts: bool, never_resolve: bool
+    name: str, workers: int | None, strategy: Strategy, defer_reverts: bool, never_resolve: bool
 ) -> None:
     base = examples.load(name)
     options = replace(
@@ -290,7 +292,7 @@ def _ignored_checkpoint(defer_reverts: bool) -> Scenario:
     flow = GraphFlow(
         name="g",
         children=[Task(name="a"), sub],
-        links=[Link(source="a", target="sub", decider=False, depth="atom")],
+        links=[Link(source="a", target="sub", decider=False, depth=Depth.ATOM)],
     )
     return Scenario(flow=flow, options=Options(defer_reverts=defer_reverts))
 
