@@ -21,11 +21,11 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
 
 from .errors import ModelError
+from .spans import Span, spans
 from .states import AtomState
 from .trace import Event, Resolution, Result
 
@@ -49,49 +49,6 @@ def _num(x: float) -> str:
 
 def _frac_text(x: Fraction) -> str:
     return str(x.numerator) if x.denominator == 1 else _num(float(x))
-
-
-@dataclass(frozen=True, slots=True)
-class _Span:
-    """One execute or revert of one atom, from its start event to its end event."""
-
-    name: str
-    revert: bool
-    start: float
-    end: float
-    ok: bool
-    seq: int  # the start event's sequence number
-
-
-def _spans(events: Iterable[Event]) -> list[_Span]:
-    """Every execute and revert, ordered by start time (then start event)."""
-    open_: dict[str, tuple[bool, float, int]] = {}
-    out: list[_Span] = []
-    last = 0.0
-    for e in events:
-        last = max(last, e.time)
-        if e.subject != "atom":
-            continue
-        state = e.state
-        if state == AtomState.RUNNING:
-            open_[e.name] = (False, e.time, e.seq)
-        elif state == AtomState.REVERTING:
-            open_[e.name] = (True, e.time, e.seq)
-        elif state in (
-            AtomState.SUCCESS,
-            AtomState.FAILURE,
-            AtomState.REVERTED,
-            AtomState.REVERT_FAILURE,
-        ):
-            started = open_.pop(e.name, None)
-            if started is not None:
-                revert, start, seq = started
-                ok = state in (AtomState.SUCCESS, AtomState.REVERTED)
-                out.append(_Span(e.name, revert, start, e.time, ok, seq))
-    for name, (revert, start, seq) in open_.items():  # unfinished: cut at the end
-        out.append(_Span(name, revert, start, last, True, seq))
-    out.sort(key=lambda s: (s.start, s.seq))
-    return out
 
 
 def _scale(span: float, width: int) -> tuple[Fraction, int]:
@@ -137,7 +94,7 @@ def _cells(start: float, end: float, step: Fraction, cols: int) -> range | None:
 _RANK = {".": 0, "|": 1, "=": 2, "<": 3, "x": 4, "!": 5}
 
 
-def _mark(span: _Span) -> str:
+def _mark(span: Span) -> str:
     if span.revert:
         return "<" if span.ok else "!"
     if span.start == span.end and span.ok:
@@ -203,8 +160,8 @@ def timeline(result: Result, *, width: int = 60, span: float | None = None) -> s
     names = result.compiled.names
     label_w = max([len("time"), *(len(n) for n in names)]) + 2
     rows = {n: ["."] * cols for n in names}
-    narrow: list[_Span] = []
-    for s in _spans(result.events):
+    narrow: list[Span] = []
+    for s in spans(result.events):
         if s.name not in rows:
             continue
         cells = _cells(s.start, s.end, step, cols)
@@ -311,19 +268,19 @@ def summary(result: Result) -> str:
     return "\n".join(lines)
 
 
-def _interval(s: _Span) -> str:
+def _interval(s: Span) -> str:
     return f"[{_num(s.start)}, {_num(s.end)}]"
 
 
 def _overlaps(result: Result) -> list[str]:
     """One text per (reverting atom, executing atom) pair whose spans overlap in time."""
-    spans = _spans(result.events)
+    all_spans = spans(result.events)
     order = {n: i for i, n in enumerate(result.compiled.names)}
-    pairs: dict[tuple[str, str], tuple[list[_Span], list[_Span]]] = {}
-    for r in spans:
+    pairs: dict[tuple[str, str], tuple[list[Span], list[Span]]] = {}
+    for r in all_spans:
         if not r.revert:
             continue
-        for e in spans:
+        for e in all_spans:
             if e.revert or e.name == r.name:
                 continue
             if r.start == r.end:
