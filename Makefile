@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint clean
+.PHONY: demo test lint lab clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -15,13 +15,16 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)  ## run the blueprint scenario under both strategies
 	$(BIN)/flowsim demo
 
-test: lint $(STAMP)  ## every check: ruff, mypy --strict, pytest (with doctests)
+test: lint $(STAMP)  ## every check: ruff, mypy --strict, pytest (doctests, notebooks, browser)
 	$(BIN)/pytest
 
 lint: $(STAMP)
 	$(BIN)/ruff format --check flowsim tests
 	$(BIN)/ruff check flowsim tests
 	$(BIN)/mypy
+
+lab: $(STAMP)  ## open the notebooks in JupyterLab
+	$(BIN)/jupyter lab notebooks
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
