@@ -1,8 +1,10 @@
 """The ``flowsim`` command.
 
 ``flowsim demo`` runs the bundled smart-revert blueprint under ``smart`` and
-``stop_the_world`` and compares them; ``flowsim run SCENARIO`` runs a scenario file (or a
-bundled example by name) and prints its timeline and summary, or its result as JSON.
+``stop_the_world``, compares them and draws both timelines into ``blueprint-timeline.png``;
+``flowsim run SCENARIO`` runs a scenario file (or a bundled example by name) and prints its
+timeline and summary, or its result as JSON, and can write its trace, a timeline picture
+(``--plot``) and a Chrome trace for Perfetto (``--perfetto``).
 
 Exit codes: 0 when a simulation ran (whatever the flow's final state), 1 when a run was
 stopped by its event budget, 2 for bad input (a bad scenario, file or flag). Errors are
@@ -18,7 +20,7 @@ import argparse
 import json
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -28,11 +30,12 @@ from flowsim.errors import EventBudgetExceeded, FlowsimError, ScenarioError
 from flowsim.model import Scenario, Strategy
 from flowsim.scenario import load_scenario
 from flowsim.textview import LEGEND, comparison, summary, timeline
-from flowsim.trace import Trace
 
 __all__ = ["main"]
 
 _PROG = "flowsim"
+_DEMO_PICTURE = "blueprint-timeline.png"
+_PICTURE_FORMATS = ("png", "svg", "pdf")
 
 
 class _UsageError(Exception):
@@ -52,11 +55,19 @@ def _parser() -> _Parser:
         description="Deterministic simulation of smart revert in parallel task flows.",
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    commands.add_parser(
+    demo = commands.add_parser(
         "demo",
         help="run the smart-revert blueprint under smart and stop_the_world and compare",
         description="Run the bundled smart-revert blueprint under both strategies, draw "
-        "their timelines and compare them.",
+        "their timelines and compare them; also write both timelines as a picture, "
+        f"{_DEMO_PICTURE}.",
+    )
+    demo.add_argument(
+        "--out",
+        metavar="DIR",
+        default=".",
+        help=f"the directory to write {_DEMO_PICTURE} to (created if missing; default: the "
+        "current directory)",
     )
     run = commands.add_parser(
         "run",
@@ -97,6 +108,18 @@ def _parser() -> _Parser:
         "--json", action="store_true", help="print the result as one JSON object instead"
     )
     run.add_argument("--trace-out", metavar="FILE", help="write the run's trace as JSON to FILE")
+    run.add_argument(
+        "--plot",
+        metavar="FILE.png",
+        help="draw the run's timeline into FILE.png (or .svg, .pdf: the name's ending picks "
+        "the format)",
+    )
+    run.add_argument(
+        "--perfetto",
+        metavar="FILE",
+        help="write the run as a Chrome trace JSON file, to open at https://ui.perfetto.dev "
+        "or in chrome://tracing",
+    )
     return parser
 
 
@@ -118,18 +141,31 @@ def _scenario(arg: str) -> Scenario:
     return load_scenario(path)
 
 
-def _write_trace(trace: Trace, target: str) -> None:
-    """Write ``trace`` to ``target`` whole or not at all (through a temporary file)."""
+def _write_file(target: str, what: str, write: Callable[[Path], None]) -> None:
+    """Write ``target`` whole or not at all: ``write`` a temporary file, then rename it."""
     path = Path(target)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
-        trace.save(tmp)
+        write(tmp)
         os.replace(tmp, path)
     except OSError as exc:
         tmp.unlink(missing_ok=True)
+        raise ScenarioError(f"cannot write {what}: {exc.strerror or exc}", where=target) from None
+
+
+def _picture_format(target: str) -> str:
+    """The picture format named by ``target``'s ending, checked before anything runs."""
+    fmt = Path(target).suffix.lower().removeprefix(".")
+    if fmt not in _PICTURE_FORMATS:
         raise ScenarioError(
-            f"cannot write trace file: {exc.strerror or exc}", where=target
-        ) from None
+            "--plot: cannot tell the picture format from the name; end it in .png, .svg or .pdf",
+            where=target,
+        )
+    return fmt
+
+
+def _save_picture(figure: Any, target: str, fmt: str) -> None:
+    _write_file(target, "picture file", lambda tmp: figure.savefig(tmp, format=fmt, dpi=150))
 
 
 def _check_positive(flag: str, value: int | None, meaning: str) -> None:
@@ -140,6 +176,7 @@ def _check_positive(flag: str, value: int | None, meaning: str) -> None:
 def _run(args: argparse.Namespace) -> int:
     _check_positive("--workers", args.workers, "omit it for unlimited workers")
     _check_positive("--event-budget", args.event_budget, "omit it for the default budget")
+    picture_format = _picture_format(args.plot) if args.plot is not None else None
     scenario = _scenario(args.scenario)
     overrides: dict[str, Any] = {
         key: value
@@ -160,7 +197,20 @@ def _run(args: argparse.Namespace) -> int:
     except FlowsimError as exc:  # a ModelError or CompileError: name the scenario
         raise ScenarioError(str(exc), where=args.scenario) from None
     if args.trace_out is not None:
-        _write_trace(result.trace, args.trace_out)
+        _write_file(args.trace_out, "trace file", result.trace.save)
+    if args.perfetto is not None:
+        from flowsim.export import save_chrome_trace
+
+        try:
+            save_chrome_trace(result, args.perfetto)
+        except OSError as exc:
+            raise ScenarioError(
+                f"cannot write Perfetto trace file: {exc.strerror or exc}", where=args.perfetto
+            ) from None
+    if picture_format is not None:
+        from flowsim.plot import plot_timeline
+
+        _save_picture(plot_timeline(result).figure, args.plot, picture_format)
     if args.json:
         print(json.dumps(result.to_dict(), indent=2))
     else:
@@ -171,7 +221,7 @@ def _run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _demo() -> int:
+def _demo(args: argparse.Namespace) -> int:
     scenario = examples.load("blueprint")
     results = {s.value: simulate(scenario, strategy=s) for s in Strategy}
     span = max(r.makespan for r in results.values())
@@ -185,6 +235,19 @@ def _demo() -> int:
     print()
     print("== comparison ==")
     print(comparison(results))
+    from flowsim.plot import plot_comparison_timelines
+
+    out = Path(args.out)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ScenarioError(
+            f"--out: cannot create the directory: {exc.strerror or exc}", where=args.out
+        ) from None
+    picture = out / _DEMO_PICTURE
+    _save_picture(plot_comparison_timelines(results), str(picture), "png")
+    print()
+    print(f"timeline picture: {picture}")
     return 0
 
 
@@ -203,7 +266,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return exc.code if isinstance(exc.code, int) else 0
     try:
         if args.command == "demo":
-            return _demo()
+            return _demo(args)
         return _run(args)
     except EventBudgetExceeded as exc:
         _fail(f"{getattr(args, 'scenario', 'blueprint')}: {exc}")

@@ -14,13 +14,14 @@ from flowsim import examples, load_trace, simulate
 from flowsim.cli import main
 
 
-def flowsim(*args: str | Path) -> subprocess.CompletedProcess[str]:
+def flowsim(*args: str | Path, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "flowsim", *map(str, args)],
         capture_output=True,
         text=True,
         timeout=120,
         check=False,
+        cwd=cwd,
     )
 
 
@@ -37,6 +38,9 @@ def assert_bad_input(proc: subprocess.CompletedProcess[str], *phrases: str, code
     return lines[0]
 
 
+PNG = b"\x89PNG\r\n\x1a\n"
+
+
 def scenario(flow: dict[str, Any], **top: Any) -> str:
     return json.dumps({"flowsim": 1, "flow": flow, **top})
 
@@ -47,8 +51,8 @@ def write(tmp_path: Path, text: str, name: str = "s.json") -> Path:
     return path
 
 
-def test_demo() -> None:
-    proc = flowsim("demo")
+def test_demo(tmp_path: Path) -> None:
+    proc = flowsim("demo", cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     assert proc.stderr == ""
     out = proc.stdout
@@ -60,6 +64,71 @@ def test_demo() -> None:
     assert "smart: B's revert [3, 4] overlaps C's execute [1, 7]" in out
     assert "stop_the_world: no revert overlaps an execute" in out
     assert out.index("== smart ==") < out.index("== stop_the_world ==") < out.index("label")
+    # ... and it draws both timelines into the current directory.
+    assert out.endswith("\n\ntimeline picture: blueprint-timeline.png\n")
+    assert [p.name for p in tmp_path.iterdir()] == ["blueprint-timeline.png"]
+    assert (tmp_path / "blueprint-timeline.png").read_bytes().startswith(PNG)
+
+
+def test_demo_out_creates_the_directory(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["demo", "--out", str(tmp_path / "docs" / "pictures")]) == 0
+    picture = tmp_path / "docs" / "pictures" / "blueprint-timeline.png"
+    assert capsys.readouterr().out.endswith(f"timeline picture: {picture}\n")
+    assert picture.read_bytes().startswith(PNG)
+    assert [p.name for p in picture.parent.iterdir()] == ["blueprint-timeline.png"]
+
+
+def test_demo_out_that_is_a_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    target = write(tmp_path, "", "file")
+    assert main(["demo", "--out", str(target)]) == 2
+    err = capsys.readouterr().err
+    assert err == f"flowsim: error: {target}: --out: cannot create the directory: File exists\n"
+
+
+def test_run_plot_and_perfetto(tmp_path: Path) -> None:
+    picture, perfetto = tmp_path / "run.png", tmp_path / "run.json"
+    proc = flowsim("run", "blueprint", "--plot", picture, "--perfetto", perfetto, "--json")
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["makespan"] == 7.0  # stdout still one JSON object
+    assert picture.read_bytes().startswith(PNG)
+    trace = json.loads(perfetto.read_text(encoding="utf-8"))
+    names = {e["args"]["name"] for e in trace["traceEvents"] if e["name"] == "thread_name"}
+    assert names == {"flow blueprint", "worker 0", "worker 1", "checkpoint (no worker)"}
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["run.json", "run.png"]
+
+
+def test_run_plot_svg_and_pdf(tmp_path: Path) -> None:
+    svg, pdf = tmp_path / "run.svg", tmp_path / "run.PDF"
+    assert main(["run", "blueprint", "--json", "--plot", str(svg)]) == 0
+    assert main(["run", "blueprint", "--json", "--plot", str(pdf)]) == 0
+    assert b"<svg" in svg.read_bytes()[:400]
+    assert pdf.read_bytes().startswith(b"%PDF")
+
+
+@pytest.mark.parametrize("name", ["run.gif", "run", "run.png.txt"])
+def test_run_plot_needs_a_known_picture_format(tmp_path: Path, name: str) -> None:
+    target = tmp_path / name
+    line = assert_bad_input(
+        flowsim("run", "blueprint", "--plot", target), str(target), "end it in .png, .svg or .pdf"
+    )
+    assert "--plot: cannot tell the picture format" in line
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    ("flag", "name", "what"),
+    [("--plot", "run.png", "picture file"), ("--perfetto", "run.json", "Perfetto trace file")],
+)
+def test_run_outputs_to_an_unwritable_path(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], flag: str, name: str, what: str
+) -> None:
+    target = tmp_path / "missing" / name
+    assert main(["run", "blueprint", "--json", flag, str(target)]) == 2
+    err = capsys.readouterr().err
+    assert err == f"flowsim: error: {target}: cannot write {what}: No such file or directory\n"
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_run_an_example_by_name() -> None:
@@ -241,6 +310,9 @@ def test_help_exits_0() -> None:
     proc = flowsim("run", "--help")
     assert proc.returncode == 0
     assert "--trace-out FILE" in proc.stdout
+    assert "--plot FILE.png" in proc.stdout and "--perfetto FILE" in proc.stdout
+    demo = flowsim("demo", "--help")
+    assert demo.returncode == 0 and "--out DIR" in demo.stdout
 
 
 def test_main_in_process(capsys: pytest.CaptureFixture[str]) -> None:

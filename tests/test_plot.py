@@ -1,0 +1,470 @@
+"""Plots: structure, colours, labels and layout of the pictures (no pixel baselines)."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from matplotlib.axes import Axes
+from matplotlib.colors import to_hex
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from matplotlib.patches import Rectangle
+
+from flowsim import (
+    AtomState,
+    FlowsimError,
+    LinearFlow,
+    ModelError,
+    Result,
+    Retry,
+    Task,
+    Times,
+    UnorderedFlow,
+    compile,
+    examples,
+    simulate,
+)
+from flowsim.plot import (
+    COLORS,
+    STATE_COLORS,
+    PlotError,
+    plot_comparison,
+    plot_comparison_timelines,
+    plot_flow,
+    plot_timeline,
+    states_at,
+)
+from flowsim.spans import critical_path
+
+
+def blueprint(strategy: str = "smart", workers: int | None = None) -> Result:
+    return simulate(examples.load("blueprint"), strategy=strategy, workers=workers)
+
+
+def by_gid(ax: Axes, prefix: str) -> list[Any]:
+    """Every patch, line and text of ``ax`` whose gid starts with ``prefix``."""
+    artists = [*ax.patches, *ax.lines, *ax.texts]
+    return [a for a in artists if (a.get_gid() or "").startswith(prefix)]
+
+
+def bar(ax: Axes, gid: str) -> Rectangle:
+    (found,) = [p for p in ax.patches if p.get_gid() == gid]
+    assert isinstance(found, Rectangle)
+    return found
+
+
+def legend_texts(ax: Axes) -> list[str]:
+    legend = ax.get_legend()
+    return [] if legend is None else [t.get_text() for t in legend.get_texts()]
+
+
+# -- timeline, atom lanes
+
+
+def test_timeline_rows_are_atoms_in_compile_order() -> None:
+    ax = plot_timeline(blueprint())
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["A", "checkpoint", "B", "C"]
+    assert isinstance(ax.figure, Figure)
+    assert ax.get_title(loc="left") == "blueprint (smart, unlimited workers): SUCCESS at t=7"
+
+
+def test_timeline_bars_colours_and_places() -> None:
+    ax = plot_timeline(blueprint())
+    expected = {
+        # gid: (row, start, end, colour)
+        "execute:A:1": (0, 0, 1, COLORS["execute"]),
+        "failure:B:1": (2, 1, 3, COLORS["failure"]),
+        "revert:B:1": (2, 3, 4, COLORS["revert"]),
+        "execute:B:2": (2, 4, 6, COLORS["execute"]),
+        "execute:C:1": (3, 1, 7, COLORS["execute"]),
+    }
+    bars = [p for p in ax.patches if p.get_gid() in expected]
+    assert len(bars) == len(expected)
+    for gid, (row, start, end, colour) in expected.items():
+        box = bar(ax, gid)
+        assert (box.get_x(), box.get_x() + box.get_width()) == (start, end)
+        assert box.get_y() < row < box.get_y() + box.get_height()
+        assert to_hex(box.get_facecolor()) == colour.lower()
+    # The retry controller's executes take no time: diamonds at 1 and 4 on its row.
+    diamonds = [line for line in by_gid(ax, "execute:checkpoint:") if isinstance(line, Line2D)]
+    assert sorted((list(d.get_xdata()), list(d.get_ydata())) for d in diamonds) == [
+        ([1.0], [1]),
+        ([4.0], [1]),
+    ]
+    assert all(d.get_marker() == "D" for d in diamonds)
+
+
+def test_a_failed_execute_has_an_x_at_its_failing_end() -> None:
+    ax = plot_timeline(blueprint())
+    (x,) = by_gid(ax, "x:")
+    assert x.get_gid() == "x:B:1"
+    assert (list(x.get_xdata()), list(x.get_ydata()), x.get_marker()) == ([3.0], [2], "x")
+
+
+def test_retried_executes_are_labelled_with_their_attempt() -> None:
+    ax = plot_timeline(blueprint())
+    labels = {t.get_gid(): t.get_text() for t in by_gid(ax, "label:")}
+    assert labels["label:failure:B:1"] == "#1"
+    assert labels["label:execute:B:2"] == "#2"
+    assert labels["label:execute:checkpoint:2"] == "#2"
+    assert "label:execute:C:1" not in labels  # C ran once: its row says who it is
+
+
+def test_a_failed_revert_is_black() -> None:
+    flow = LinearFlow(name="f", children=[Task(name="t", fails_on=[1], revert_fails_on=[1])])
+    ax = plot_timeline(simulate(flow))
+    box = bar(ax, "revert_failure:t:1")
+    assert to_hex(box.get_facecolor()) == COLORS["revert_failure"].lower()
+    assert "failed revert" in legend_texts(ax)
+
+
+def test_the_critical_path_is_outlined() -> None:
+    r = blueprint("stop_the_world")
+    ax = plot_timeline(r)
+    outlines = by_gid(ax, "critical")
+    path = critical_path(r)
+    assert len(outlines) == len(path) == 5
+    boxes = sorted(
+        (o.get_x(), o.get_x() + o.get_width()) for o in outlines if isinstance(o, Rectangle)
+    )
+    assert boxes == [(0, 1), (1, 7), (7, 8), (8, 10)]
+    assert all(not o.get_fill() for o in outlines if isinstance(o, Rectangle))
+    (diamond,) = [o for o in outlines if isinstance(o, Line2D)]  # the checkpoint at 8
+    assert list(diamond.get_xdata()) == [8.0]
+
+
+def test_resolutions_are_marked_with_their_decision() -> None:
+    r = blueprint()
+    ax = plot_timeline(r)
+    marks = by_gid(ax, "resolution:")
+    assert len(marks) == 2 * len(r.resolutions)  # a dotted line and a marker each
+    assert {float(m.get_xdata()[0]) for m in marks} == {3.0}
+    (label,) = by_gid(ax, "label:resolution:")
+    assert label.get_text() == "B failed: RETRY (checkpoint)"
+
+
+def test_the_cursor_is_drawn_at_at() -> None:
+    ax = plot_timeline(blueprint(), at=3.5)
+    (cursor,) = by_gid(ax, "cursor")
+    assert list(cursor.get_xdata()) == [3.5, 3.5]
+    assert to_hex(cursor.get_color()) == COLORS["cursor"].lower()
+    assert "time cursor" in legend_texts(ax)
+    assert by_gid(plot_timeline(blueprint()), "cursor") == []
+    far = plot_timeline(blueprint(), at=20)
+    assert far.get_xlim()[1] >= 20
+
+
+def test_the_legend_explains_the_marks_used() -> None:
+    assert legend_texts(plot_timeline(blueprint())) == [
+        "execute",
+        "revert",
+        "failed execute (x: the failure)",
+        "instant work (retry controller)",
+        "critical path",
+        "failure resolved: decision",
+    ]
+    stopped = legend_texts(plot_timeline(blueprint("stop_the_world")))
+    assert "flow REVERTING (world stopped)" in stopped
+    calm = legend_texts(plot_timeline(simulate(LinearFlow(name="f", children=[Task(name="a")]))))
+    assert calm == ["execute", "critical path"]
+
+
+def test_stop_the_world_shades_the_stopped_time() -> None:
+    ax = plot_timeline(blueprint("stop_the_world"))
+    (band,) = by_gid(ax, "stopped")
+    assert (band.get_x(), band.get_x() + band.get_width()) == (3, 8)
+    assert by_gid(plot_timeline(blueprint()), "stopped") == []
+
+
+def test_the_timeline_is_deterministic() -> None:
+    def layout() -> list[tuple[Any, ...]]:
+        ax = plot_timeline(blueprint("stop_the_world"), lanes="worker", at=2)
+        return [
+            (p.get_gid(), tuple(p.get_bbox().bounds), to_hex(p.get_facecolor()))
+            for p in ax.patches
+        ] + [(t.get_gid(), t.get_text(), t.get_position()) for t in ax.texts]
+
+    assert layout() == layout()
+
+
+def test_drawing_on_a_given_axes() -> None:
+    fig = Figure()
+    ax = fig.add_subplot()
+    assert plot_timeline(blueprint(), ax=ax) is ax
+    assert fig.axes == [ax]
+
+
+# -- timeline, worker lanes
+
+
+@pytest.mark.parametrize(("workers", "rows"), [(None, 2), (1, 1), (2, 2), (5, 2)])
+def test_worker_lanes_are_the_workers_used(workers: int | None, rows: int) -> None:
+    r = blueprint(workers=workers)
+    ax = plot_timeline(r, lanes="worker")
+    used = sorted({e.worker for e in r.events if e.worker is not None})
+    assert len(used) == rows
+    labels = [t.get_text() for t in ax.get_yticklabels()]
+    assert labels == [f"worker {w}" for w in used] + ["checkpoint (no worker)"]
+
+
+def test_worker_lanes_name_the_work_and_keep_neighbours_apart() -> None:
+    ax = plot_timeline(blueprint("stop_the_world"), lanes="worker")
+    on_worker_0 = sorted(
+        (p.get_x(), p.get_gid()) for p in ax.patches if p.get_gid() != "critical" and p.get_y() < 0
+    )
+    assert [gid for _, gid in on_worker_0] == [
+        "execute:A:1",
+        "execute:C:1",
+        "revert:B:1",
+        "execute:B:2",
+    ]
+    assert all(to_hex(bar(ax, gid).get_edgecolor()) == "#ffffff" for _, gid in on_worker_0)
+    labels = {t.get_gid(): t.get_text() for t in by_gid(ax, "label:")}
+    assert labels["label:execute:C:1"] == "C"
+    assert labels["label:execute:B:2"] == "B#2"
+    assert labels["label:failure:B:1"] == "B#1"
+
+
+# -- bad input
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "phrase"),
+    [
+        ({"lanes": "task"}, "lanes must be 'atom' (one row per atom) or 'worker'"),
+        ({"lanes": None}, "got None"),
+        ({"at": -1}, "at must be a time >= 0, got -1"),
+        ({"at": "3"}, "at must be a time (a finite number >= 0) or None, got '3'"),
+        ({"at": True}, "got True"),
+        ({"at": float("nan")}, "got nan"),
+        ({"ax": "axes"}, "ax must be a matplotlib Axes or None"),
+    ],
+)
+def test_bad_timeline_arguments(kwargs: dict[str, Any], phrase: str) -> None:
+    with pytest.raises(PlotError) as info:
+        plot_timeline(blueprint(), **kwargs)
+    assert phrase in str(info.value)
+    assert str(info.value).startswith("plot_timeline(): ")
+    assert isinstance(info.value, ValueError) and isinstance(info.value, FlowsimError)
+    assert isinstance(info.value, ModelError)
+
+
+def test_bad_results() -> None:
+    with pytest.raises(PlotError, match=r"plot_timeline\(\): expected a flowsim Result"):
+        plot_timeline(blueprint().trace)  # type: ignore[arg-type]
+    with pytest.raises(PlotError, match="non-empty mapping of labels to results"):
+        plot_comparison({})
+    with pytest.raises(PlotError, match="the value for label 'x' must be a flowsim Result"):
+        plot_comparison_timelines({"x": 3})  # type: ignore[dict-item]
+    with pytest.raises(PlotError, match="expected a CompiledFlow"):
+        plot_flow(examples.load("blueprint").flow)  # type: ignore[arg-type]
+    with pytest.raises(PlotError, match="at=2 needs a run"):
+        plot_flow(compile(examples.load("blueprint").flow), at=2)
+
+
+# -- states and the flow's graph
+
+
+def test_states_at() -> None:
+    r = blueprint()
+    assert states_at(r, 0) == {
+        "A": AtomState.RUNNING,
+        "checkpoint": AtomState.PENDING,
+        "B": AtomState.PENDING,
+        "C": AtomState.PENDING,
+    }
+    assert states_at(r, 3.5) == {
+        "A": AtomState.SUCCESS,
+        "checkpoint": AtomState.SUCCESS,
+        "B": AtomState.REVERTING,
+        "C": AtomState.RUNNING,
+    }
+    # At 4 B reverted, was reset, and runs again: the state after all of it.
+    assert states_at(r, 4)["B"] == AtomState.RUNNING
+    assert states_at(r) == dict(r.atom_final_states) == states_at(r, 100)
+
+
+def centres(ax: Axes) -> dict[str, tuple[float, float]]:
+    out = {}
+    for p in by_gid(ax, "node:"):
+        x, y, w, h = p.get_bbox().bounds
+        out[p.get_gid().removeprefix("node:")] = (x + w / 2, y + h / 2)
+    return out
+
+
+def boxes(ax: Axes) -> dict[str, tuple[float, float, float, float]]:
+    out = {}
+    for p in by_gid(ax, "scope:"):
+        x, y, w, h = p.get_bbox().bounds
+        out[p.get_gid().removeprefix("scope:")] = (x, y, x + w, y + h)
+    return out
+
+
+def inside(point: tuple[float, float], box: tuple[float, float, float, float]) -> bool:
+    return box[0] < point[0] < box[2] and box[1] < point[1] < box[3]
+
+
+def test_flow_columns_are_topological_generations() -> None:
+    ax = plot_flow(blueprint())
+    xs = {name: x for name, (x, _) in centres(ax).items()}
+    assert xs == {"A": 0, "checkpoint": 1, "C": 1, "B": 2}
+    edges = sorted(p.get_gid() for p in by_gid(ax, "edge:"))
+    assert edges == ["edge:A->C", "edge:A->checkpoint", "edge:checkpoint->B"]
+    assert ax.get_title(loc="left") == "blueprint"
+
+
+def test_flow_nodes_are_coloured_by_state_at_a_time() -> None:
+    r = blueprint()
+    ax = plot_flow(r, at=3.5)
+    fills = {p.get_gid(): to_hex(p.get_facecolor()) for p in by_gid(ax, "node:")}
+    for name, state in states_at(r, 3.5).items():
+        assert fills[f"node:{name}"] == STATE_COLORS[state].lower()
+    texts = {t.get_gid(): t.get_text() for t in by_gid(ax, "node-label:")}
+    assert texts["node-label:B"] == "B\nREVERTING"  # the state in words too
+    assert legend_texts(ax) == ["RUNNING", "SUCCESS", "REVERTING", "retry controller"]
+    assert ax.get_title(loc="left") == "blueprint at t=3.5"
+    pending = plot_flow(compile(examples.load("blueprint").flow))
+    assert {to_hex(p.get_facecolor()) for p in by_gid(pending, "node:")} == {"#ffffff"}
+
+
+def test_retry_controllers_are_dashed() -> None:
+    ax = plot_flow(blueprint())
+    styles = {p.get_gid(): p.get_linestyle() for p in by_gid(ax, "node:")}
+    assert styles["node:checkpoint"] == "--"
+    assert {styles["node:A"], styles["node:B"], styles["node:C"]} == {"-"}
+
+
+def nested() -> LinearFlow:
+    """Two checkpointed subflows in parallel, one nested in another checkpointed flow."""
+    inner = LinearFlow(
+        name="inner",
+        retry=Retry(name="r_inner", controller=Times(attempts=2)),
+        children=[Task(name="deep", fails_on=[1])],
+    )
+    left = LinearFlow(
+        name="left",
+        retry=Retry(name="r_left", controller=Times(attempts=2)),
+        children=[Task(name="l1"), inner, Task(name="l2")],
+    )
+    right = LinearFlow(
+        name="right",
+        retry=Retry(name="r_right", controller=Times(attempts=2)),
+        children=[Task(name="r1"), Task(name="r2")],
+    )
+    return LinearFlow(
+        name="root",
+        children=[Task(name="start"), UnorderedFlow(name="both", children=[left, right])],
+    )
+
+
+@pytest.mark.parametrize("flow", [nested(), *(examples.load(n).flow for n in examples.names())])
+def test_scope_boxes_enclose_their_atoms_only(flow: Any) -> None:
+    compiled = compile(flow)
+    ax = plot_flow(compiled)
+    points, scope_boxes = centres(ax), boxes(ax)
+    scopes = {}
+    stack = [compiled.root]
+    while stack:
+        scope = stack.pop()
+        scopes[scope.name] = scope
+        stack.extend(c for c in scope.children if not isinstance(c, str))
+    assert set(scope_boxes) == {name for name, s in scopes.items() if s.atoms}
+    for name, box in scope_boxes.items():
+        members = set(scopes[name].atoms)
+        for atom, point in points.items():
+            assert inside(point, box) == (atom in members), (name, atom)
+    # Boxes nest or stay apart; they never cross.
+    for a, box_a in scope_boxes.items():
+        for b, box_b in scope_boxes.items():
+            if a == b:
+                continue
+            apart = box_a[2] <= box_b[0] or box_b[2] <= box_a[0]
+            apart = apart or box_a[3] <= box_b[1] or box_b[3] <= box_a[1]
+            a_in_b = all(box_b[i] <= box_a[i] for i in (0, 1))
+            a_in_b = a_in_b and all(box_a[i] <= box_b[i] for i in (2, 3))
+            b_in_a = all(box_a[i] <= box_b[i] for i in (0, 1))
+            b_in_a = b_in_a and all(box_b[i] <= box_a[i] for i in (2, 3))
+            assert apart or a_in_b or b_in_a, (a, b)
+
+
+def test_the_flow_layout_is_deterministic_and_the_same_at_every_time() -> None:
+    r = simulate(nested())
+    first = centres(plot_flow(r, at=0))
+    assert first == centres(plot_flow(r, at=0)) == centres(plot_flow(r, at=r.makespan))
+    assert first == centres(plot_flow(r.compiled))
+    assert len({y for _, y in first.values()}) > 1  # parallel branches on separate rows
+
+
+# -- comparisons
+
+
+def test_comparison_bars() -> None:
+    results = {"smart": blueprint(), "stop_the_world": blueprint("stop_the_world")}
+    ax = plot_comparison(results)
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["makespan", "wasted work", "busy time"]
+    assert legend_texts(ax) == ["smart", "stop_the_world"]
+    for label, r in results.items():
+        heights = [p.get_height() for p in ax.patches if p.get_gid() == f"bars:{label}"]
+        assert heights == [r.makespan, r.wasted_work, sum(r.worker_busy.values())]
+    values = sorted(t.get_text() for t in ax.texts)
+    assert values == sorted(["7", "2", "12", "10", "2", "12"])
+
+
+def test_comparison_timelines_share_one_time_axis() -> None:
+    results = {"smart": blueprint(), "stop_the_world": blueprint("stop_the_world")}
+    fig = plot_comparison_timelines(results, at=5)
+    top, bottom = fig.axes
+    assert top.get_xlim() == bottom.get_xlim()
+    assert top.get_xlim()[1] >= 10
+    assert [ax.get_title(loc="left") for ax in fig.axes] == [
+        "smart: SUCCESS at t=7, wasted work 2",
+        "stop_the_world: SUCCESS at t=10, wasted work 2",
+    ]
+    assert "flow REVERTING (world stopped)" in legend_texts(top)  # one legend for both
+    assert bottom.get_legend() is None
+    assert len(by_gid(top, "cursor")) == len(by_gid(bottom, "cursor")) == 1
+    worker = plot_comparison_timelines(results, lanes="worker")
+    assert worker.axes[1].get_yticklabels()[0].get_text() == "worker 0"
+
+
+def test_pictures_save_without_pyplot() -> None:
+    code = (
+        "import io, sys\n"
+        "import flowsim as fs\n"
+        "from flowsim import examples\n"
+        "from flowsim.plot import plot_timeline, plot_flow\n"
+        "r = fs.simulate(examples.load('blueprint'))\n"
+        "for ax in (plot_timeline(r), plot_flow(r)):\n"
+        "    buf = io.BytesIO(); ax.figure.savefig(buf, format='png')\n"
+        "    assert buf.getvalue().startswith(b'\\x89PNG')\n"
+        "print('matplotlib.pyplot' in sys.modules)\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-W", "error", "-c", code], capture_output=True, text=True, check=True
+    )
+    assert out.stdout.strip() == "False"
+
+
+README = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+
+
+def test_readme_pictures_example(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    section = README[README.index("## Pictures and Perfetto") :]
+    match = re.search(r"```python\n(.*?)```", section, re.S)
+    assert match
+    monkeypatch.chdir(tmp_path)
+    exec(match.group(1), {})
+    names = ["both.png", "graph.png", "numbers.png", "smart.png", "workers.png"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == names
+    assert all(p.read_bytes().startswith(b"\x89PNG") for p in tmp_path.iterdir())
+
+
+def test_readme_shows_the_demo_picture() -> None:
+    assert "![The blueprint under smart and stop_the_world](docs/blueprint-timeline.png)" in README
+    picture = Path(__file__).parent.parent / "docs" / "blueprint-timeline.png"
+    assert picture.read_bytes().startswith(b"\x89PNG")
