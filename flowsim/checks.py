@@ -485,7 +485,10 @@ class _Replay:
         """Ask the retry controllers as the engine must, and judge the resolution."""
         c = self.c
         chain: list[tuple[str, Decision]] = []
+        ignored = frozenset(c.names[a] for a, s in enumerate(self.state) if s is A.IGNORE)
         atom, r = i, c.retry_of[i]
+        while r >= 0 and self.state[r] is A.IGNORE:
+            r = c.retry_of[r]
         while r >= 0:
             entries = self.history[r]
             if entries and c.names[atom] not in entries[-1][1]:
@@ -498,9 +501,11 @@ class _Replay:
             if decision is not Decision.REVERT:
                 break
             atom, r = r, c.retry_of[r]
+            while r >= 0 and self.state[r] is A.IGNORE:
+                r = c.retry_of[r]
         decisions = [d for _, d in chain]
         action, retry = oracle.resolve(
-            c, e.name, decisions, defer_reverts=self.options.defer_reverts
+            c, e.name, decisions, defer_reverts=self.options.defer_reverts, ignored=ignored
         )
         in_scope = oracle.scope(c, action, retry)
         if self.recorded is not None:

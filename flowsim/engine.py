@@ -348,6 +348,8 @@ class _Run:
         """TaskFlow's ``_determine_resolution``: (action, retry, whether no retry decided)."""
         c = self.c
         r = c.retry_of[atom]
+        while r >= 0 and self.state[r] is IGNORE:  # an ignored controller does not decide
+            r = c.retry_of[r]
         if r < 0:
             return Decision.REVERT_ALL, -1, True
         entries = self.history[r]

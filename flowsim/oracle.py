@@ -41,18 +41,27 @@ EXECUTED = frozenset({AtomState.RUNNING, AtomState.SUCCESS, AtomState.FAILURE})
 (a RUNNING atom is not pre-empted: it finishes, then reverts)."""
 
 
-def _retry_above(c: CompiledFlow, name: str) -> str | None:
+def _retry_above(c: CompiledFlow, name: str, ignored: Collection[str]) -> str | None:
     r = c.retry_of[c.index[name]]
+    while r >= 0 and c.names[r] in ignored:
+        r = c.retry_of[r]
     return None if r < 0 else c.names[r]
 
 
-def consulted(c: CompiledFlow, failed: str, decisions: Sequence[Decision]) -> list[str]:
+def consulted(
+    c: CompiledFlow,
+    failed: str,
+    decisions: Sequence[Decision],
+    *,
+    ignored: Collection[str] = (),
+) -> list[str]:
     """The retry controllers asked about a failure of ``failed``, innermost first.
 
     The innermost retry controller of ``failed`` is asked first (for a failed retry
     controller, its parent); each one that says REVERT passes the question to its parent.
     ``decisions`` are their answers, in that order; the list stops at the first RETRY or
-    REVERT_ALL, or at the outermost retry controller.
+    REVERT_ALL, or at the outermost retry controller. Retry controllers in ``ignored``
+    (atoms a decider set to IGNORE when the failure happened) are passed over.
 
     >>> import flowsim as fs
     >>> c = fs.compile(fs.LinearFlow(name="f", children=[fs.Task(name="a")]))
@@ -60,24 +69,30 @@ def consulted(c: CompiledFlow, failed: str, decisions: Sequence[Decision]) -> li
     []
     """
     asked: list[str] = []
-    r = _retry_above(c, failed)
+    r = _retry_above(c, failed, ignored)
     for d in decisions:
         if r is None:
             break
         asked.append(r)
         if d is not Decision.REVERT:
             break
-        r = _retry_above(c, r)
+        r = _retry_above(c, r, ignored)
     return asked
 
 
 def resolve(
-    c: CompiledFlow, failed: str, decisions: Sequence[Decision], *, defer_reverts: bool
+    c: CompiledFlow,
+    failed: str,
+    decisions: Sequence[Decision],
+    *,
+    defer_reverts: bool,
+    ignored: Collection[str] = (),
 ) -> tuple[Decision, str | None]:
     """The resolution of a failure of ``failed``: ``(action, retry controller or None)``.
 
     ``decisions`` are the answers of the retry controllers :func:`consulted`, innermost
-    first (pass exactly as many as were asked). With no retry controller above ``failed``
+    first (pass exactly as many as were asked; ``ignored`` as for :func:`consulted`). With
+    no retry controller above ``failed``
     the whole flow is reverted. A RETRY or REVERT_ALL answer wins. When every controller
     up to the outermost said REVERT: with ``defer_reverts`` the whole flow is reverted
     (REVERT_ALL); without it only the innermost controller's scope (REVERT).
@@ -87,7 +102,7 @@ def resolve(
     FlowsimError
         If ``decisions`` does not match the chain of controllers (too few or too many).
     """
-    asked = consulted(c, failed, decisions)
+    asked = consulted(c, failed, decisions, ignored=ignored)
     if len(asked) != len(decisions):
         raise FlowsimError(
             f"failure of {failed!r}: {len(decisions)} decision(s) given, but the retry "
@@ -95,7 +110,7 @@ def resolve(
         )
     if not asked:
         return Decision.REVERT_ALL, None
-    if _retry_above(c, asked[-1]) is None and decisions[-1] is Decision.REVERT:
+    if _retry_above(c, asked[-1], ignored) is None and decisions[-1] is Decision.REVERT:
         if defer_reverts:
             return Decision.REVERT_ALL, None
         return Decision.REVERT, asked[0]

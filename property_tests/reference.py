@@ -300,11 +300,17 @@ class _Interpreter:
         return tuple(HistoryEntry(value, tuple(failures)) for value, failures in self.history[r])
 
     # ------------------------------------------------------------------ resolution
+    def deciding(self, retry: int) -> int:
+        """``retry``, or the nearest controller above it that is not ignored (or -1)."""
+        while retry >= 0 and self.state[retry] == AtomState.IGNORE:
+            retry = self.c.retry_of[retry]
+        return retry
+
     def resolve(self, failed: int) -> None:
         c = self.c
         chain: list[tuple[int, Decision]] = []
         asker = failed
-        retry = c.retry_of[asker]
+        retry = self.deciding(c.retry_of[asker])
         while retry >= 0:
             hist = self.history[retry]
             if hist and c.names[asker] not in hist[-1][1]:
@@ -321,7 +327,7 @@ class _Interpreter:
             chain.append((retry, decision))
             if decision != Decision.REVERT:
                 break
-            asker, retry = retry, c.retry_of[retry]
+            asker, retry = retry, self.deciding(c.retry_of[retry])
         last = chain[-1][1] if chain else None
         if last == Decision.RETRY:
             action, owner = Decision.RETRY, chain[-1][0]

@@ -19,11 +19,24 @@ def test_resolutions_are_the_oracles(scenario: fs.Scenario) -> None:
     with replayable(scenario, "oracle-resolution"):
         result = fs.simulate(scenario)
         c = result.compiled
+        ignored_at: dict[int, frozenset[str]] = {}
+        ignored: set[str] = set()
+        for e in result.events:
+            if e.subject == "atom":
+                (ignored.add if e.state == "IGNORE" else ignored.discard)(e.name)
+            ignored_at[e.seq] = frozenset(ignored)
         for res in result.resolutions:
             decisions = [d for _, d in res.chain]
-            assert [r for r, _ in res.chain] == oracle.consulted(c, res.failed, decisions)
+            skip = ignored_at[res.seq]
+            assert [r for r, _ in res.chain] == oracle.consulted(
+                c, res.failed, decisions, ignored=skip
+            )
             action, retry = oracle.resolve(
-                c, res.failed, decisions, defer_reverts=scenario.options.defer_reverts
+                c,
+                res.failed,
+                decisions,
+                defer_reverts=scenario.options.defer_reverts,
+                ignored=skip,
             )
             assert (res.action, res.retry) == (action, retry)
             assert set(res.scope) == oracle.scope(c, action, retry)

@@ -791,3 +791,36 @@ def test_long_and_wide_ignored_regions_neither_recurse_nor_explode() -> None:
     r = simulate(lattice)
     assert sum(s is AtomState.IGNORE for s in r.atom_final_states.values()) == n * n
     assert lines(r)[-3:] == ["3 a REVERTING #1 @0", "4 a REVERTED #1 @0", "4 g REVERTED"]
+
+
+def test_an_ignored_retry_controller_passes_failures_to_its_parent() -> None:
+    # A depth-"atom" decider into a subflow ignores only its retry controller R; the
+    # subflow still runs, and a failure in it is decided above R (here: nobody, so the
+    # whole flow reverts) instead of by an R that can never retry.
+    sub = LinearFlow(
+        name="sub",
+        retry=Retry(name="R", controller=Times(attempts=2)),
+        children=[Task(name="x", fails_on=[1])],
+    )
+    flow = GraphFlow(
+        name="g",
+        children=[Task(name="a"), sub],
+        links=[Link(source="a", target="sub", decider=False, depth="atom")],
+    )
+    for defer in (True, False):
+        r = simulate(flow, defer_reverts=defer)
+        assert lines(r) == [
+            "0 g RUNNING",
+            "0 a RUNNING #1 @0",
+            "1 a SUCCESS #1 @0",
+            "1 R IGNORE #0",
+            "1 x RUNNING #1 @0",
+            "2 x FAILURE #1 @0",
+            "2 x REVERTING #1 @0",
+            "3 x REVERTED #1 @0",
+            "3 a REVERTING #1 @0",
+            "4 a REVERTED #1 @0",
+            "4 g REVERTED",
+        ]
+        (res,) = r.resolutions
+        assert (res.chain, res.action, res.retry) == ((), Decision.REVERT_ALL, None)
