@@ -416,7 +416,7 @@ class Explorer:
             max=10_000,
             description="workers (0 = unlimited)",
             style=wide,
-            layout=widgets.Layout(width="14em"),
+            layout=widgets.Layout(width="18em"),
         )
         self.seed = widgets.IntText(
             value=initial.seed, description="seed", style=wide, layout=widgets.Layout(width="9em")
