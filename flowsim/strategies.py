@@ -737,8 +737,9 @@ def failure_plans(
 
     An atom whose execute failure an :class:`~flowsim.AlwaysRetry` (or a custom
     controller) might decide gets neither ``"always"`` nor a ``fail_probability``: it fails
-    on finitely many calls, so every retry round ends and the run cannot exceed its event
-    budget.
+    on finitely many calls, so the retry rounds end (unless ``flow`` itself makes them
+    endless, e.g. with a ``ForEach`` without values under an ``AlwaysRetry``, which
+    :func:`flows` never draws).
 
     Shrinking: toward no failures, then single failures on the first call.
 
