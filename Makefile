@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint lab clean
+.PHONY: demo test lint lab nightly mutate clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -15,16 +15,26 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)  ## run the blueprint scenario under both strategies
 	$(BIN)/flowsim demo
 
-test: lint $(STAMP)  ## every check: ruff, mypy --strict, pytest (doctests, notebooks, browser)
-	$(BIN)/pytest
+test: lint $(STAMP)  ## every check: ruff, mypy --strict, pytest (doctests, properties, notebooks, browser)
+	HYPOTHESIS_PROFILE=ci $(BIN)/pytest
+
+nightly: $(STAMP)  ## the property suite with many more examples, and the rare-outcome check
+	HYPOTHESIS_PROFILE=nightly $(BIN)/pytest property_tests --hypothesis-show-statistics
+
+mutate: $(STAMP)  ## mutation testing of engine, compile, retries, checks, oracle (hours; MUTANTS='flowsim.engine*' for one module)
+	HYPOTHESIS_PROFILE=mutation $(BIN)/mutmut run --max-children 2 $(MUTANTS)
+	$(BIN)/mutmut export-cicd-stats
+	$(BIN)/python -c "import json; s = json.load(open('mutants/mutmut-cicd-stats.json')); \
+	k, v = s['killed'] + s['timeout'], s['survived'] + s['no_tests']; \
+	print(f'mutation score: {k}/{k + v} = {k / max(k + v, 1):.1%} killed ({s})')"
 
 lint: $(STAMP)
-	$(BIN)/ruff format --check flowsim tests
-	$(BIN)/ruff check flowsim tests
+	$(BIN)/ruff format --check flowsim tests property_tests
+	$(BIN)/ruff check flowsim tests property_tests
 	$(BIN)/mypy
 
 lab: $(STAMP)  ## open the notebooks in JupyterLab
 	$(BIN)/jupyter lab notebooks
 
 clean:
-	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache mutants build

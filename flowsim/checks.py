@@ -667,4 +667,5 @@ def check(
             )
     recorded = {r.seq: r for r in trace.resolutions} if trace.resolutions else None
     replay = _Replay(compiled, options or base, timing, recorded)
-    return replay.run(trace.events)
+    found = replay.run(trace.events)
+    return sorted(found, key=lambda v: v.events[0].seq if v.events else len(trace.events))

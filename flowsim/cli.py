@@ -4,11 +4,12 @@
 ``stop_the_world``, compares them and draws both timelines into ``blueprint-timeline.png``;
 ``flowsim run SCENARIO`` runs a scenario file (or a bundled example by name) and prints its
 timeline and summary, or its result as JSON, and can write its trace, a timeline picture
-(``--plot``) and a Chrome trace for Perfetto (``--perfetto``).
+(``--plot``) and a Chrome trace for Perfetto (``--perfetto``); ``flowsim check SCENARIO
+TRACE`` checks a trace against its scenario and prints every broken rule.
 
-Exit codes: 0 when a simulation ran (whatever the flow's final state), 1 when a run was
-stopped by its event budget, 2 for bad input (a bad scenario, file or flag). Errors are
-one line on stderr: ``flowsim: error: <message>``.
+Exit codes: 0 when a simulation ran (whatever the flow's final state) or a trace is clean,
+1 when a run was stopped by its event budget or a trace breaks a rule, 2 for bad input (a
+bad scenario, file or flag). Errors are one line on stderr: ``flowsim: error: <message>``.
 
 >>> main(["run", "no-such-scenario.json"])  # prints "flowsim: error: ..." on stderr
 2
@@ -21,6 +22,7 @@ import json
 import os
 import sys
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -30,6 +32,7 @@ from flowsim.errors import EventBudgetExceeded, FlowsimError, ScenarioError
 from flowsim.model import Scenario, Strategy
 from flowsim.scenario import load_scenario
 from flowsim.textview import LEGEND, comparison, summary, timeline
+from flowsim.trace import load_trace
 
 __all__ = ["main"]
 
@@ -47,6 +50,28 @@ class _Parser(argparse.ArgumentParser):
 
     def error(self, message: str) -> NoReturn:
         raise _UsageError(f"{message} (see '{self.prog} --help')")
+
+
+def _option_flags(parser: argparse.ArgumentParser) -> None:
+    """The flags that override a scenario's options (``run`` and ``check``)."""
+    parser.add_argument("--workers", type=int, metavar="N", help="how many workers (>= 1)")
+    parser.add_argument("--seed", type=int, metavar="S", help="the random seed")
+    parser.add_argument(
+        "--strategy", choices=[s.value for s in Strategy], help="how failures are handled"
+    )
+    parser.add_argument(
+        "--defer-reverts",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="escalate a retry controller's REVERT to the nearest ancestor that retries",
+    )
+    parser.add_argument(
+        "--never-resolve",
+        action="store_const",
+        const=True,
+        default=None,
+        help="do not resolve failures: nothing is reverted, the flow ends FAILURE",
+    )
 
 
 def _parser() -> _Parser:
@@ -83,24 +108,7 @@ def _parser() -> _Parser:
         help="a scenario JSON file, or the name of a bundled example "
         f"({', '.join(examples.names())})",
     )
-    run.add_argument("--workers", type=int, metavar="N", help="how many workers (>= 1)")
-    run.add_argument("--seed", type=int, metavar="S", help="the random seed")
-    run.add_argument(
-        "--strategy", choices=[s.value for s in Strategy], help="how failures are handled"
-    )
-    run.add_argument(
-        "--defer-reverts",
-        action=argparse.BooleanOptionalAction,
-        default=None,
-        help="escalate a retry controller's REVERT to the nearest ancestor that retries",
-    )
-    run.add_argument(
-        "--never-resolve",
-        action="store_const",
-        const=True,
-        default=None,
-        help="do not resolve failures: nothing is reverted, the flow ends FAILURE",
-    )
+    _option_flags(run)
     run.add_argument(
         "--event-budget", type=int, metavar="N", help="stop a run after N trace events"
     )
@@ -119,6 +127,28 @@ def _parser() -> _Parser:
         metavar="FILE",
         help="write the run as a Chrome trace JSON file, to open at https://ui.perfetto.dev "
         "or in chrome://tracing",
+    )
+    check = commands.add_parser(
+        "check",
+        help="check a trace against its scenario: print every broken rule",
+        description="Replay TRACE (a flowsim trace file, e.g. from run --trace-out, or "
+        "events another engine produced in that format) against SCENARIO and print every "
+        "broken rule (see README, 'Checking traces'). Give the same option flags the run "
+        "had. Exit code 0 when the trace is clean, 1 when it breaks a rule, 2 for bad "
+        "input.",
+    )
+    check.add_argument(
+        "scenario",
+        metavar="SCENARIO",
+        help="the scenario JSON file (or bundled example) the trace ran",
+    )
+    check.add_argument("trace", metavar="TRACE", help="the trace JSON file to check")
+    _option_flags(check)
+    check.add_argument(
+        "--no-timing",
+        action="store_true",
+        help="do not require the scenario's durations and injected failures (for a real "
+        "engine's trace)",
     )
     return parser
 
@@ -173,12 +203,10 @@ def _check_positive(flag: str, value: int | None, meaning: str) -> None:
         raise ScenarioError(f"{flag} must be a whole number >= 1 ({meaning}), got {value}")
 
 
-def _run(args: argparse.Namespace) -> int:
+def _overrides(args: argparse.Namespace) -> dict[str, Any]:
+    """The scenario options the option flags override."""
     _check_positive("--workers", args.workers, "omit it for unlimited workers")
-    _check_positive("--event-budget", args.event_budget, "omit it for the default budget")
-    picture_format = _picture_format(args.plot) if args.plot is not None else None
-    scenario = _scenario(args.scenario)
-    overrides: dict[str, Any] = {
+    return {
         key: value
         for key, value in (
             ("workers", args.workers),
@@ -186,10 +214,18 @@ def _run(args: argparse.Namespace) -> int:
             ("strategy", args.strategy),
             ("defer_reverts", args.defer_reverts),
             ("never_resolve", args.never_resolve),
-            ("event_budget", args.event_budget),
         )
         if value is not None
     }
+
+
+def _run(args: argparse.Namespace) -> int:
+    overrides = _overrides(args)
+    _check_positive("--event-budget", args.event_budget, "omit it for the default budget")
+    if args.event_budget is not None:
+        overrides["event_budget"] = args.event_budget
+    picture_format = _picture_format(args.plot) if args.plot is not None else None
+    scenario = _scenario(args.scenario)
     try:
         result = simulate(scenario, **overrides)
     except (EventBudgetExceeded, ScenarioError):
@@ -218,6 +254,29 @@ def _run(args: argparse.Namespace) -> int:
         print(LEGEND)
         print()
         print(summary(result))
+    return 0
+
+
+def _check(args: argparse.Namespace) -> int:
+    from flowsim.checks import check
+
+    overrides = _overrides(args)
+    scenario = _scenario(args.scenario)
+    trace = load_trace(args.trace)
+    try:
+        options = replace(scenario.options, **overrides)
+        found = check(scenario, trace, options=options, timing=not args.no_timing)
+    except ScenarioError:
+        raise
+    except FlowsimError as exc:  # a ModelError or CompileError: name the scenario
+        raise ScenarioError(str(exc), where=args.scenario) from None
+    for violation in found:
+        print(violation)
+    events = len(trace.events)
+    if found:
+        print(f"{len(found)} violation(s) in {events} events of {args.trace}")
+        return 1
+    print(f"clean: {events} events of {args.trace} obey every rule")
     return 0
 
 
@@ -267,6 +326,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "demo":
             return _demo(args)
+        if args.command == "check":
+            return _check(args)
         return _run(args)
     except EventBudgetExceeded as exc:
         _fail(f"{getattr(args, 'scenario', 'blueprint')}: {exc}")

@@ -320,3 +320,35 @@ def test_main_in_process(capsys: pytest.CaptureFixture[str]) -> None:
     assert json.loads(capsys.readouterr().out)["makespan"] == 7.0
     assert main(["run", "blueprint", "--workers", "0"]) == 2
     assert capsys.readouterr().err.startswith("flowsim: error: --workers")
+
+
+def test_check_reports_a_clean_trace_and_a_tampered_one(tmp_path: Path) -> None:
+    out = tmp_path / "t.json"
+    assert flowsim("run", "blueprint", "--workers", "1", "--trace-out", out).returncode == 0
+    clean = flowsim("check", "blueprint", out, "--workers", "1")
+    assert clean.returncode == 0, clean.stdout + clean.stderr
+    assert (
+        clean.stdout == f"clean: {len(load_trace(out).events)} events of {out} obey every rule\n"
+    )
+    # the same trace judged as a stop_the_world run breaks that baseline's rules
+    wrong = flowsim("check", "blueprint", out, "--workers", "1", "--strategy", "stop_the_world")
+    assert wrong.returncode == 1
+    assert wrong.stdout.splitlines()[0].startswith("stop-the-world: ")
+    data = json.loads(out.read_text())
+    data["events"] = [e for e in data["events"] if e["state"] != "REVERTED"]
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps(data))
+    found = flowsim("check", "blueprint", bad, "--workers", "1")
+    assert found.returncode == 1
+    assert "transition: B REVERTING -> PENDING is not allowed" in found.stdout
+    assert found.stdout.splitlines()[-1].endswith(
+        f"violation(s) in {len(data['events'])} events of {bad}"
+    )
+
+
+def test_check_refuses_bad_input(tmp_path: Path) -> None:
+    assert_bad_input(flowsim("check", "blueprint", tmp_path / "none.json"), "cannot read trace")
+    other = tmp_path / "other.json"
+    simulate(examples.load("wide-graph")).trace.save(other)
+    assert_bad_input(flowsim("check", "blueprint", other), "the trace is of flow")
+    assert_bad_input(flowsim("check", "blueprint"), "TRACE")
