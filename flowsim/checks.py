@@ -391,9 +391,11 @@ class _Replay:
             )
         if not self.round_due[r]:
             self.flag(Rule.RESET, f"{e.name} starts a retry round it did not decide", e)
-        self.round_due[r] = False
-        self.marked[r] = False
-        self.round = (r, set(self.closure(r, c.succs, self.descendants)), e.time)
+        scope = self.closure(r, c.succs, self.descendants)
+        for a in (r, *scope):  # the round sets every intention in its scope to EXECUTE
+            self.round_due[a] = False
+            self.marked[a] = False
+        self.round = (r, set(scope), e.time)
 
     def reset(self, i: int, e: Event) -> None:
         rnd = self.round

@@ -824,3 +824,24 @@ def test_an_ignored_retry_controller_passes_failures_to_its_parent() -> None:
         ]
         (res,) = r.resolutions
         assert (res.chain, res.action, res.retry) == ((), Decision.REVERT_ALL, None)
+
+
+def test_the_widest_of_several_deciders_that_say_no_applies() -> None:
+    flow = GraphFlow(
+        name="g",
+        children=[Task(name=n) for n in ("a", "b", "x", "y", "z")],
+        links=[
+            Link(source="a", target="x", decider=False, depth="atom"),
+            Link(source="b", target="x", decider=False, depth="all"),
+            Link(source="x", target="y"),
+            Link(source="y", target="z"),
+        ],
+    )
+    r = simulate(flow)
+    assert {n: str(s) for n, s in r.atom_final_states.items()} == {
+        "a": "SUCCESS",
+        "b": "SUCCESS",
+        "x": "IGNORE",
+        "y": "IGNORE",
+        "z": "IGNORE",
+    }
