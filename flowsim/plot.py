@@ -402,7 +402,7 @@ def _draw_timeline(
         ax.axvline(at, color=COLORS["cursor"], linewidth=2, zorder=7, gid="cursor")
 
     ax.set_yticks(range(len(labels)), labels=labels)
-    ax.set_ylim(len(labels) - 0.5, -0.5)
+    ax.set_ylim(max(len(labels), 1) - 0.5, -0.5)
     ax.set_xlim(-0.015 * span, span)
     ax.set_xlabel("time")
     ax.tick_params(axis="y", length=0)
@@ -461,7 +461,9 @@ def _draw_resolutions(ax: Axes, result: Result, per_unit: float) -> int:
 
 
 def _span_of(results: Iterable[Result], at: float | None) -> float:
-    end = max([at or 0.0, *(max(r.makespan, *(s.end for s in spans(r.events))) for r in results)])
+    end = max(
+        [at or 0.0, *(max([r.makespan, *(s.end for s in spans(r.events))]) for r in results)]
+    )
     return end * 1.02 if end > 0 else 1.0
 
 

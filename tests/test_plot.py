@@ -468,3 +468,12 @@ def test_readme_shows_the_demo_picture() -> None:
     assert "![The blueprint under smart and stop_the_world](docs/blueprint-timeline.png)" in README
     picture = Path(__file__).parent.parent / "docs" / "blueprint-timeline.png"
     assert picture.read_bytes().startswith(b"\x89PNG")
+
+
+def test_an_empty_flow_draws_without_error() -> None:
+    from flowsim import LinearFlow, simulate
+    from flowsim.plot import plot_flow, plot_timeline
+
+    r = simulate(LinearFlow(name="empty"))
+    assert plot_timeline(r).get_xlim()[1] > 0
+    assert plot_flow(r) is not None
