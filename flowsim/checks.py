@@ -228,7 +228,7 @@ class _Replay:
         if (old, new) not in table:
             self.flag(Rule.TRANSITION, f"{e.name} {old} -> {new} is not allowed", e)
         if (new in _BUSY and new is not A.RUNNING) or (new is A.RUNNING and old is not A.RETRYING):
-            self.starting(i, e)
+            self.starting(e, new)
         self.state[i] = new
         if new is A.RUNNING:
             self.execute_starts(i, e, old)
@@ -241,12 +241,12 @@ class _Replay:
         elif new is A.PENDING:
             self.reset(i, e)
 
-    def starting(self, i: int, e: Event) -> None:
-        """Checks common to every start: halt, stop_the_world, workers."""
+    def starting(self, e: Event, new: AtomState) -> None:
+        """Checks common to every start (``new``: RUNNING, REVERTING or RETRYING): halt,
+        stop_the_world."""
         if self.halt is not None:
             self.flag(Rule.HALT, f"{e.name} starts after an unresolved failure", self.halt, e)
         if self.options.strategy is Strategy.STOP_THE_WORLD:
-            new = e.state
             if new is A.RUNNING and self.flow is FlowState.REVERTING:
                 self.flag(
                     Rule.STOP_THE_WORLD,
@@ -378,11 +378,8 @@ class _Replay:
 
     def round_starts(self, r: int, e: Event) -> None:
         c = self.c
-        busy = [
-            c.names[s]
-            for s in self.closure(r, c.succs, self.descendants)
-            if self.state[s] not in _CLEAR_AFTER
-        ]
+        scope = self.closure(r, c.succs, self.descendants)
+        busy = [c.names[s] for s in scope if self.state[s] not in _CLEAR_AFTER]
         if busy:
             self.flag(
                 Rule.REVERSE_ORDER,
@@ -391,7 +388,6 @@ class _Replay:
             )
         if not self.round_due[r]:
             self.flag(Rule.RESET, f"{e.name} starts a retry round it did not decide", e)
-        scope = self.closure(r, c.succs, self.descendants)
         for a in (r, *scope):  # the round sets every intention in its scope to EXECUTE
             self.round_due[a] = False
             self.marked[a] = False

@@ -9,12 +9,15 @@ from helpers import blueprint
 
 from flowsim import (
     Event,
+    ForEach,
     LinearFlow,
     Options,
     Result,
+    Retry,
     ScenarioError,
     Task,
     Trace,
+    UnorderedFlow,
     compile,
     examples,
     simulate,
@@ -187,3 +190,387 @@ def test_a_trace_of_another_flow_is_bad_input() -> None:
         check(compile(PAIR), trace("g", []))
     with pytest.raises(TypeError):
         check(compile(PAIR))
+
+
+# ---------------------------------------------------------------- exact violations
+Seen = list[tuple[Rule, str, list[int]]]
+
+
+def seen(found: list[Violation]) -> Seen:
+    """Each violation as ``(rule, explanation, seqs of its events)``, in check()'s order."""
+    return [(v.rule, v.message, [e.seq for e in v.events]) for v in found]
+
+
+def test_a_repeated_seq_and_a_step_back_in_time_name_both_events_in_seq_order() -> None:
+    same = list(trace("f", PAIR_ROWS).events)
+    same[3] = same[3]._replace(seq=2)  # b starts with a's seq
+    assert seen(check(compile(PAIR), Trace("f", tuple(same)))) == [
+        (Rule.TIME, "events go back in time (or seq does not increase)", [2, 2])
+    ]
+    back = [*PAIR_ROWS[:3], (0.5, "b", "RUNNING", 1, 0), *PAIR_ROWS[4:]]
+    assert seen(tampered(back)) == [
+        (Rule.TIME, "events go back in time (or seq does not increase)", [2, 3]),
+        (Rule.TIMING, "b's execute took 1.5; its duration is 1", [3, 4]),
+    ]
+
+
+def test_an_event_after_the_end_and_flow_transitions() -> None:
+    after = [*PAIR_ROWS, (5, "f", "RUNNING", None, None)]
+    assert seen(tampered(after)) == [
+        (Rule.TIME, "an event after the flow's final state", [9, 10]),
+        (Rule.TRANSITION, "flow REVERTED -> RUNNING is not allowed", [9, 10]),
+        (Rule.UNFINISHED, "the flow ends RUNNING, not in a final state", [10]),
+    ]
+    stopped = [
+        *PAIR_ROWS[:-1],
+        (4, "f", "REVERTING", None, None),
+        (4, "f", "REVERTED", None, None),
+    ]
+    assert seen(tampered(stopped)) == [
+        (
+            Rule.TRANSITION,
+            "flow RUNNING -> REVERTING is not allowed (under smart the flow is never REVERTING)",
+            [0, 9],
+        ),
+        (Rule.TRANSITION, "flow REVERTING -> REVERTED is not allowed", [9, 10]),
+    ]
+    ended_at_once = [(0, "f", "SUCCESS", None, None)]
+    assert seen(tampered(ended_at_once)) == [
+        (Rule.TRANSITION, "flow PENDING -> SUCCESS is not allowed", [0]),
+        (Rule.FINAL_STATE, "the flow ends SUCCESS; its atoms say REVERTED", [0]),
+    ]
+
+
+def test_an_empty_trace_never_ran_and_its_violation_has_no_events() -> None:
+    found = check(compile(PAIR), Trace("f", ()))
+    assert seen(found) == [(Rule.UNFINISHED, "the flow ends PENDING, not in a final state", [])]
+    assert str(found[0]) == "unfinished: the flow ends PENDING, not in a final state"
+
+
+def test_atom_transitions_are_the_tables_of_a_task() -> None:
+    skipped = [PAIR_ROWS[0], (0, "a", "SUCCESS", 1, 0), *PAIR_ROWS[3:]]
+    assert seen(tampered(skipped)) == [
+        (Rule.TRANSITION, "a PENDING -> SUCCESS is not allowed", [1])
+    ]
+    # a task is no retry controller: it has no retry round
+    rounds = [*PAIR_ROWS[:3], (1, "a", "RETRYING", 1, None), *PAIR_ROWS[3:]]
+    assert seen(tampered(rounds)) == [
+        (Rule.TRANSITION, "a SUCCESS -> RETRYING is not allowed", [3]),
+        (Rule.RESET, "a starts a retry round it did not decide", [3]),
+        (Rule.PRECEDENCE, "b executes before a finished", [4]),
+        (Rule.TRANSITION, "a RETRYING -> REVERTING is not allowed", [8]),
+        (
+            Rule.OUT_OF_SCOPE,
+            "a is reverted, but no resolution put it in scope since it last executed",
+            [8],
+        ),
+    ]
+
+
+TRIO = UnorderedFlow(name="u", children=[Task(name="a"), Task(name="b"), Task(name="c")])
+
+
+def trio(rows: list[Row], **options: object) -> list[Violation]:
+    return check(compile(TRIO), trace("u", rows), options=Options(**options))  # type: ignore[arg-type]
+
+
+def test_capacity_counts_the_tasks_at_work_and_checks_each_worker() -> None:
+    clean = simulate(TRIO, workers=2)
+    assert check(clean) == []
+    assert seen(trio(rows(clean), workers=2)) == []
+    crowd: list[Row] = [
+        (0, "u", "RUNNING", None, None),
+        (0, "a", "RUNNING", 1, 0),
+        (0, "b", "RUNNING", 1, None),
+        (0, "c", "RUNNING", 1, None),
+        (1, "a", "SUCCESS", 1, 0),
+        (1, "b", "SUCCESS", 1, None),
+        (1, "c", "SUCCESS", 1, None),
+        (1, "u", "SUCCESS", None, None),
+    ]
+    assert seen(trio(crowd, workers=1)) == [
+        (Rule.CAPACITY, "b starts while 1 tasks are at work on 1 worker(s)", [1, 2]),
+        (Rule.CAPACITY, "c starts while 2 tasks are at work on 1 worker(s)", [1, 2, 3]),
+    ]
+    assert seen(trio(crowd, workers=3)) == []
+    off_by_one: list[Row] = [
+        (0, "u", "RUNNING", None, None),
+        (0, "a", "RUNNING", 1, 0),
+        (0, "b", "RUNNING", 1, 1),
+        (1, "a", "SUCCESS", 1, 0),
+        (1, "c", "RUNNING", 1, 2),
+        (1, "b", "SUCCESS", 1, 1),
+        (2, "c", "SUCCESS", 1, 2),
+        (2, "u", "SUCCESS", None, None),
+    ]
+    assert seen(trio(off_by_one, workers=2)) == [
+        (Rule.CAPACITY, "c runs on worker 2; the workers are 0..1", [4])
+    ]
+    assert seen(trio(off_by_one, workers=3)) == []
+
+
+def test_a_worker_runs_one_task_at_a_time() -> None:
+    # b joins a on worker 0; a leaves, c joins b there: both are caught
+    shared: list[Row] = [
+        (0, "u", "RUNNING", None, None),
+        (0, "a", "RUNNING", 1, 0),
+        (0, "b", "RUNNING", 1, 0),
+        (1, "a", "SUCCESS", 1, 0),
+        (1, "c", "RUNNING", 1, 0),
+        (1, "b", "SUCCESS", 1, 0),
+        (2, "c", "SUCCESS", 1, 0),
+        (2, "u", "SUCCESS", None, None),
+    ]
+    assert seen(trio(shared)) == [
+        (Rule.CAPACITY, "worker 0 is still busy with a", [1, 2]),
+        (Rule.CAPACITY, "worker 0 is still busy with b", [2, 4]),
+    ]
+
+
+def test_work_that_moves_fails_or_succeeds_against_the_scenario_is_caught() -> None:
+    moved = [*PAIR_ROWS[:2], (1, "a", "SUCCESS", 1, 1), *PAIR_ROWS[3:]]
+    assert seen(tampered(moved)) == [
+        (Rule.PREEMPTION, "a started on worker 0 and ended on worker 1", [1, 2])
+    ]
+    a_fails: list[Row] = [
+        *PAIR_ROWS[:2],
+        (1, "a", "FAILURE", 1, 0),
+        (1, "a", "REVERTING", 1, 0),
+        (2, "a", "REVERTED", 1, 0),
+        (2, "f", "REVERTED", None, None),
+    ]
+    assert seen(tampered(a_fails)) == [
+        (Rule.TIMING, "a's execute failed; the scenario says it succeeds", [1, 2])
+    ]
+    b_succeeds = [*PAIR_ROWS[:4], (2, "b", "SUCCESS", 1, 0), (2, "f", "SUCCESS", None, None)]
+    assert seen(tampered(b_succeeds)) == [
+        (Rule.TIMING, "b's execute succeeded; the scenario says it fails", [3, 4])
+    ]
+    revert_fails = [
+        *PAIR_ROWS[:6],
+        (3, "b", "REVERT_FAILURE", 1, 0),
+        (3, "f", "FAILURE", None, None),
+    ]
+    assert seen(tampered(revert_fails)) == [
+        (Rule.TIMING, "b's revert failed; the scenario says it succeeds", [5, 6])
+    ]
+    stuck = LinearFlow(
+        name="f", children=[Task(name="a"), Task(name="b", fails_on=[1], revert_fails_on=[1])]
+    )
+    assert seen(check(compile(stuck), trace("f", PAIR_ROWS))) == [
+        (Rule.TIMING, "b's revert succeeded; the scenario says it fails", [5, 6])
+    ]
+
+
+@pytest.mark.parametrize(
+    ("cut", "shift", "rule", "message"),
+    [
+        (2, 1, Rule.TIMING, "a's execute took 2; its duration is 1"),
+        (2, -0.5, Rule.PREEMPTION, "a's execute took 0.5; its duration is 1"),
+        (6, 1, Rule.TIMING, "b's revert took 2; its duration is 1"),
+        (6, -0.5, Rule.PREEMPTION, "b's revert took 0.5; its duration is 1"),
+    ],
+)
+def test_work_must_take_its_duration(cut: int, shift: float, rule: Rule, message: str) -> None:
+    moved = [*PAIR_ROWS[:cut]] + [(t + shift, *rest) for t, *rest in PAIR_ROWS[cut:]]
+    assert seen(tampered(moved)) == [(rule, message, [cut - 1, cut])]  # type: ignore[arg-type]
+
+
+def test_a_trace_with_plain_string_states_is_judged_as_one_with_enum_states() -> None:
+    # Event.state is a str: a trace built by hand (or by another engine) need not use the
+    # enums. The stop_the_world start checks once compared e.state by identity.
+    for strategy in ("smart", "stop_the_world"):
+        r = simulate(blueprint(), strategy=strategy)
+        assert check(r.compiled, trace("blueprint", rows(r), r), options=r.options) == []
+
+
+def test_never_resolve_halts_at_the_first_failure_and_the_flow_fails() -> None:
+    r = simulate(PAIR, never_resolve=True)
+    assert check(r) == []
+    assert seen(tampered(rows(r), never_resolve=True)) == []
+    reverted = [*rows(r)[:-1], (2, "f", "REVERTED", None, None)]
+    assert seen(tampered(reverted, never_resolve=True)) == [
+        (Rule.FINAL_STATE, "the flow ends REVERTED; its atoms say FAILURE", [5])
+    ]
+    more = [*rows(r)[:-1], (2, "a", "REVERTING", 1, 0), (3, "a", "REVERTED", 1, 0)]
+    assert seen(tampered([*more, (3, "f", "FAILURE", None, None)], never_resolve=True)) == [
+        (Rule.HALT, "a starts after an unresolved failure", [4, 5]),
+        (Rule.REVERSE_ORDER, "a reverts before b", [5]),
+        (
+            Rule.OUT_OF_SCOPE,
+            "a is reverted, but no resolution put it in scope since it last executed",
+            [5],
+        ),
+    ]
+    # without a failure nothing is unresolved: the flow succeeds
+    single = simulate(LinearFlow(name="f", children=[Task(name="a")]), never_resolve=True)
+    assert [str(e.state) for e in single.events][-1] == "SUCCESS"
+    assert check(single) == []
+
+
+def test_stop_the_world_violations_are_explained() -> None:
+    smart = simulate(blueprint())
+    assert seen(
+        check(smart.compiled, smart.trace, options=Options(strategy="stop_the_world"))
+    ) == [
+        (
+            Rule.STOP_THE_WORLD,
+            "B starts REVERTING while the flow is RUNNING, not REVERTING",
+            [0, 8],
+        ),
+        (
+            Rule.STOP_THE_WORLD,
+            "checkpoint starts RETRYING while the flow is RUNNING, not REVERTING",
+            [0, 10],
+        ),
+        (Rule.STOP_THE_WORLD, "B starts REVERTING while executes still run", [4, 8]),
+        (Rule.STOP_THE_WORLD, "checkpoint starts RETRYING while executes still run", [4, 10]),
+    ]
+    stw = simulate(blueprint(), strategy="stop_the_world")
+    assert seen(check(stw.compiled, stw.trace, options=Options())) == [
+        (
+            Rule.TRANSITION,
+            "flow RUNNING -> REVERTING is not allowed (under smart the flow is never REVERTING)",
+            [0, 8],
+        ),
+        (Rule.TRANSITION, "flow REVERTING -> RUNNING is not allowed", [8, 16]),
+    ]
+    early = rows(stw)
+    early[16], early[17] = early[17], early[16]  # B runs again before the world resumes
+    found = check(stw.compiled, trace("blueprint", early, stw), options=stw.options)
+    assert seen(found) == [(Rule.STOP_THE_WORLD, "B executes while the world is stopped", [8, 16])]
+
+
+BLUEPRINT = simulate(blueprint())  # B fails once; checkpoint retries it
+BP = rows(BLUEPRINT)
+
+
+def blueprint_check(rows: list[Row], **options: object) -> Seen:
+    return seen(check(BLUEPRINT.compiled, trace("blueprint", rows, BLUEPRINT), **options))  # type: ignore[arg-type]
+
+
+def test_retry_rounds_are_decided_ordered_and_reset_their_scope() -> None:
+    assert blueprint_check(BP) == []
+    assert blueprint_check([*BP[:11], *BP[12:]]) == [
+        (Rule.RESET, "checkpoint's retry round did not reset B", [11]),
+        (Rule.TRANSITION, "B REVERTED -> RUNNING is not allowed", [13]),
+    ]
+    early: list[Row] = [
+        *BP[:9],
+        (3, "checkpoint", "RETRYING", 1, None),  # before B's revert ended
+        (4, "B", "REVERTED", 1, 1),
+        (4, "B", "PENDING", 1, None),  # so B's reset is not part of the round
+        *BP[12:],
+    ]
+    assert blueprint_check(early) == [
+        (Rule.REVERSE_ORDER, "checkpoint starts a retry round before B reverted", [9]),
+        (Rule.RESET, "B is reset outside a retry round of a retry controller above it", [11]),
+    ]
+    again: list[Row] = [
+        *BP[:16],
+        (6, "checkpoint", "RETRYING", 1, None),  # a second round nobody decided
+        (6, "checkpoint", "RUNNING", 3, None),
+        (6, "checkpoint", "SUCCESS", 3, None),
+        *BP[16:],
+    ]
+    assert blueprint_check(again) == [
+        (Rule.REVERSE_ORDER, "checkpoint starts a retry round before B reverted", [16]),
+        (Rule.RESET, "checkpoint starts a retry round it did not decide", [16]),
+        (Rule.RESET, "checkpoint's retry round did not reset B", [17]),
+        (Rule.RETRY_BOUND, "checkpoint executes 3 times; its retry controllers allow 2", [17]),
+    ]
+    stray = [*PAIR_ROWS[:7], (3, "b", "PENDING", 1, None), *PAIR_ROWS[7:]]
+    assert seen(tampered(stray)) == [
+        (Rule.RESET, "b is reset outside a retry round of a retry controller above it", [7])
+    ]
+
+
+def test_a_retry_that_decided_retry_is_not_reverted_nor_is_a_reset_atom() -> None:
+    reverted: list[Row] = [
+        *BP[:10],
+        (4, "checkpoint", "REVERTING", 1, None),
+        (4, "checkpoint", "REVERTED", 1, None),
+        (7, "C", "SUCCESS", 1, 0),
+        (7, "blueprint", "REVERTED", None, None),
+    ]
+    assert blueprint_check(reverted) == [
+        (Rule.RETRY_REVERTED, "checkpoint decided RETRY but is reverted", [10]),
+        (
+            Rule.FINAL_STATE,
+            "with defer_reverts the flow ends REVERTED with A, C not reverted",
+            [13],
+        ),
+    ]
+    # the round reset B's intention: reverting its second (successful) run is out of scope
+    undone: list[Row] = [
+        *BP[:16],
+        (6, "B", "REVERTING", 2, 1),
+        (7, "C", "SUCCESS", 1, 0),
+        (7, "B", "REVERTED", 2, 1),
+        (7, "blueprint", "SUCCESS", None, None),
+    ]
+    assert blueprint_check(undone) == [
+        (
+            Rule.OUT_OF_SCOPE,
+            "B is reverted, but no resolution put it in scope since it last executed",
+            [16],
+        ),
+        (Rule.FINAL_STATE, "the flow ends SUCCESS; its atoms say REVERTED", [19]),
+    ]
+    # a second revert of a reverted atom is out of scope too
+    twice = [*PAIR_ROWS[:-1], (4, "a", "REVERTING", 1, 0), (5, "a", "REVERTED", 1, 0)]
+    assert seen(tampered([*twice, (5, "f", "REVERTED", None, None)])) == [
+        (Rule.TRANSITION, "a REVERTED -> REVERTING is not allowed", [9]),
+        (
+            Rule.OUT_OF_SCOPE,
+            "a is reverted, but no resolution put it in scope since it last executed",
+            [9],
+        ),
+    ]
+
+
+def test_a_retry_controllers_execute_must_do_what_its_policy_does() -> None:
+    failed = [*BP[:13], (4, "checkpoint", "FAILURE", 2, None), *BP[14:]]
+    after = [
+        (
+            Rule.RESOLUTION,
+            "the failure of checkpoint has no recorded resolution; expected REVERT_ALL  "
+            "scope ['A', 'B', 'C', 'checkpoint'] chain []",
+            [13],
+        ),
+        (
+            Rule.MINIMAL_SET,
+            "the REVERT_ALL after checkpoint's failure at 4 must revert "
+            "['A', 'C', 'checkpoint']; never reverted: A, C, checkpoint",
+            [13],
+        ),
+        (Rule.PRECEDENCE, "B executes before checkpoint finished", [14]),
+        (Rule.FINAL_STATE, "the flow ends SUCCESS; its atoms say REVERTED", [17]),
+    ]
+    assert blueprint_check(failed) == [
+        (
+            Rule.TIMING,
+            "retry controller checkpoint's execute failed, but its policy succeeds here",
+            [12, 13],
+        ),
+        *after,
+    ]
+    assert blueprint_check(failed, timing=False) == after  # a real engine may fail anywhere
+    # with no value to try, a for-each controller's execute fails, and the trace must say so
+    none_left = LinearFlow(
+        name="g", retry=Retry(name="r", controller=ForEach(values=[])), children=[Task(name="t")]
+    )
+    r = simulate(none_left)
+    assert [f"{e.name} {e.state}" for e in r.events][1:3] == ["r RUNNING", "r FAILURE"]
+    assert check(r) == []
+    ok: list[Row] = [
+        (0, "g", "RUNNING", None, None),
+        (0, "r", "RUNNING", 1, None),
+        (0, "r", "SUCCESS", 1, None),
+        (0, "t", "RUNNING", 1, 0),
+        (1, "t", "SUCCESS", 1, 0),
+        (1, "g", "SUCCESS", None, None),
+    ]
+    assert seen(check(r.compiled, trace("g", ok), timing=False)) == [
+        (Rule.TIMING, "retry controller r's execute succeeded, but its policy fails here", [1, 2])
+    ]
