@@ -46,14 +46,14 @@ _DEPTH_WIDTH = {Depth.ATOM: 0, Depth.NEIGHBORS: 1, Depth.FLOW: 2, Depth.ALL: 3}
 
 @dataclass(frozen=True, slots=True)
 class Decider:
-    """A static edge decider that applies to an atom when it becomes ready.
+    """A static edge decider that says no (``Link(decider=False)``), applied to an atom when
+    it becomes ready; links whose decider says yes are not recorded.
 
     ``source`` is the link's source: an atom index, or -1 when the source is a subflow
     (a decider whose source atom is IGNORE does not vote, as in TaskFlow).
     """
 
     source: int
-    allow: bool
     depth: Depth
 
 
@@ -448,7 +448,7 @@ def _deciders(
             link = b.edge_decider.get((u, v))
             if link is not None:
                 src = pos[node_to_decl[u]] if not b.noop[u] else -1
-                found.append(Decider(source=src, allow=link.decider, depth=link.depth))
+                found.append(Decider(source=src, depth=link.depth))
             # walk back through flow entry nodes only (not atoms, not terminators)
             if u in b.entries and u not in visited:
                 visited.add(u)

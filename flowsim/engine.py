@@ -486,7 +486,7 @@ class _Run:
         nays = [
             d.depth
             for d in c.deciders[i]
-            if not d.allow and not (d.source >= 0 and self.state[d.source] is IGNORE)
+            if not (d.source >= 0 and self.state[d.source] is IGNORE)
         ]
         if not nays:
             return False

@@ -17,6 +17,8 @@ from flowsim import (
     UnorderedFlow,
     compile,
 )
+from flowsim.compile import Decider
+from flowsim.model import Depth
 
 
 def named(c: object, field: str) -> dict[str, tuple[str, ...]]:
@@ -86,6 +88,49 @@ def test_a_provider_after_the_requirer_does_not_count() -> None:
     assert e.value.node == "a"
 
 
+def test_requires_and_provides_of_a_subflow_include_its_retry_and_every_child() -> None:
+    sub = LinearFlow(
+        name="S",
+        retry=Retry(name="R", controller=Times(), requires=["k"], provides=["r"]),
+        children=[Task(name="s1", requires=["m"], provides=["x"]), Task(name="s2")],
+    )
+    flow = GraphFlow(
+        name="g",
+        children=[
+            Task(name="uses_r", requires=["r"]),
+            Task(name="uses_x", requires=["x"]),
+            sub,
+            Task(name="P", provides=["k"]),
+            Task(name="Q", provides=["m"]),
+        ],
+    )
+    preds = named(compile(flow), "preds")
+    assert preds["R"] == ("P", "Q")
+    assert preds["uses_r"] == preds["uses_x"] == ("s2",)
+
+
+def test_deciders_that_say_no_are_recorded_with_their_source_and_depth() -> None:
+    sub = LinearFlow(name="S", children=[Task(name="x"), Task(name="y")])
+    flow = GraphFlow(
+        name="g",
+        children=[Task(name="a"), sub, Task(name="t"), Task(name="u")],
+        links=[
+            Link(source="a", target="S", decider=False, depth="atom"),
+            Link(source="S", target="t", decider=False),
+            Link(source="a", target="t"),
+            Link(source="a", target="u", decider=True),
+        ],
+    )
+    c = compile(flow)
+    assert dict(zip(c.names, c.deciders, strict=True)) == {
+        "a": (),
+        "x": (Decider(source=c.index["a"], depth=Depth.ATOM),),
+        "y": (),
+        "t": (Decider(source=-1, depth=Depth.ALL),),
+        "u": (),
+    }
+
+
 def test_near_successors_are_direct_task_links_only() -> None:
     flow = GraphFlow(
         name="g",
@@ -106,7 +151,9 @@ def test_scopes_and_networkx_view() -> None:
     assert c.root.children[0].retry == "R"  # type: ignore[union-attr]
     g = c.to_networkx()
     assert sorted(g.edges) == [("R", "x")]
-    assert g.nodes["R"]["kind"] == "retry" and g.nodes["x"]["flow"] == "s"
+    assert g.graph["name"] == "u"
+    assert dict(g.nodes(data="kind")) == {"R": "retry", "x": "task", "y": "task"}
+    assert g.nodes["x"]["flow"] == "s"
     assert c.descendants("R") == ("x",)
 
 
@@ -134,6 +181,24 @@ def test_cycles_name_the_atoms_involved() -> None:
     with pytest.raises(CompileError, match="has a cycle: 'a' -> 'b' -> 'c' -> 'a'") as e:
         compile(flow)
     assert e.value.node == "g"
+
+
+def test_a_cycle_is_found_away_from_where_the_search_starts() -> None:
+    flow = GraphFlow(
+        name="g",
+        children=[Task(name=n) for n in "abcde"],
+        links=[
+            Link(source="a", target="b"),
+            Link(source="c", target="d"),
+            Link(source="d", target="e"),
+            Link(source="e", target="d"),
+        ],
+    )
+    with pytest.raises(CompileError) as e:
+        compile(flow)
+    assert str(e.value) == (
+        "graph flow 'g' has a cycle: 'd' -> 'e' -> 'd' (from explicit links and requires/provides)"
+    )
 
 
 def test_cycle_through_requires_and_provides() -> None:

@@ -39,11 +39,27 @@ def test_no_retry_controller_reverts_everything_and_ignored_ones_are_passed_over
     assert resolve(c, "T", [REVERT], defer_reverts=False, ignored={"R2"}) == (REVERT, "R1")
 
 
-@pytest.mark.parametrize("decisions", [[REVERT], [REVERT, REVERT, REVERT], [RETRY, RETRY]])
+def test_an_ignored_outermost_retry_controller_is_passed_over_too() -> None:
+    # R1 is atom 0 here: the walk up must not stop above it
+    c = compile(nested_flow().children[0])
+    assert c.names[0] == "R1"
+    assert consulted(c, "T", [REVERT], ignored={"R1"}) == ["R2"]
+    assert resolve(c, "T", [REVERT], defer_reverts=False, ignored={"R1"}) == (REVERT, "R2")
+    assert consulted(c, "S", [], ignored={"R1"}) == []
+
+
+@pytest.mark.parametrize(
+    ("decisions", "message"),
+    [
+        ([REVERT], "'R2' said REVERT, so its parent is asked too, but no decision is given"),
+        ([REVERT, REVERT, REVERT], r"3 decision\(s\) given, but .* are \['R2', 'R1'\]"),
+        ([RETRY, RETRY], r"2 decision\(s\) given, but .* are \['R2'\]"),
+    ],
+)
 def test_a_decision_list_that_does_not_fit_the_chain_is_refused(
-    decisions: list[Decision],
+    decisions: list[Decision], message: str
 ) -> None:
-    with pytest.raises(FlowsimError, match="decision"):
+    with pytest.raises(FlowsimError, match=f"failure of 'T': {message}"):
         resolve(compile(nested_flow()), "T", decisions, defer_reverts=True)
 
 
@@ -53,7 +69,7 @@ def test_scopes_and_minimal_sets() -> None:
     assert scope(c, REVERT, "R2") == {"R2", "T", "Z", "after"}
     assert scope(c, RETRY, "R1") == {"S", "R2", "T", "Z", "after"}
     assert scope(c, REVERT_ALL, None) == set(c.names)
-    with pytest.raises(FlowsimError):
+    with pytest.raises(FlowsimError, match="a RETRY resolution names its retry controller"):
         scope(c, RETRY, None)
     states = {"R1": "SUCCESS", "S": "SUCCESS", "R2": "REVERTED", "T": "FAILURE"}
     states |= {"Z": "RUNNING", "after": "PENDING"}
