@@ -5,9 +5,11 @@ from __future__ import annotations
 from dataclasses import replace
 
 import pytest
-from helpers import blueprint
+from helpers import blueprint, nested_flow
 
 from flowsim import (
+    AlwaysRevert,
+    AlwaysRevertAll,
     Event,
     ForEach,
     LinearFlow,
@@ -16,6 +18,7 @@ from flowsim import (
     Retry,
     ScenarioError,
     Task,
+    Times,
     Trace,
     UnorderedFlow,
     compile,
@@ -573,4 +576,103 @@ def test_a_retry_controllers_execute_must_do_what_its_policy_does() -> None:
     ]
     assert seen(check(r.compiled, trace("g", ok), timing=False)) == [
         (Rule.TIMING, "retry controller r's execute succeeded, but its policy fails here", [1, 2])
+    ]
+
+
+def test_executions_are_bounded_by_every_retry_controller_once_each() -> None:
+    thrice = blueprint(b=Task(name="B", duration=2, fails_on=[1, 2]), attempts=3)
+    r = simulate(thrice)  # B and checkpoint run three times each
+    assert check(r) == []
+    found = check(compile(blueprint(attempts=1)), Trace(r.trace.flow, r.events), timing=False)
+    assert seen(found) == [
+        (Rule.RESET, "checkpoint starts a retry round it did not decide", [10]),
+        (Rule.RETRY_BOUND, "checkpoint executes 2 times; its retry controllers allow 1", [12]),
+        (Rule.RETRY_BOUND, "B executes 2 times; its retry controllers allow 1", [14]),
+        (
+            Rule.MINIMAL_SET,
+            "the REVERT_ALL after B's failure at 6 must revert ['A', 'B', 'C', 'checkpoint']; "
+            "never reverted: A, C, checkpoint",
+            [15],
+        ),
+        (Rule.RESET, "checkpoint starts a retry round it did not decide", [19]),
+    ]
+
+
+def guarded(controller: object, **task: object) -> LinearFlow:
+    return LinearFlow(
+        name="g",
+        retry=Retry(name="r", controller=controller),  # type: ignore[arg-type]
+        children=[Task(name="t", **task)],  # type: ignore[arg-type]
+    )
+
+
+@pytest.mark.parametrize(
+    "controller", [AlwaysRevert(), AlwaysRevertAll(), ForEach(values=[1]), ForEach(values=[])]
+)
+def test_a_controller_without_a_second_attempt_allows_one_execution(controller: object) -> None:
+    twice = simulate(guarded(Times(attempts=2), fails_on=[1]))  # r and t run twice
+    found = check(compile(guarded(controller)), Trace("g", twice.events), timing=False)
+    bounds = [(v.message, [e.seq for e in v.events]) for v in found if v.rule is Rule.RETRY_BOUND]
+    assert bounds == [
+        ("r executes 2 times; its retry controllers allow 1", [9]),
+        ("t executes 2 times; its retry controllers allow 1", [11]),
+    ]
+
+
+@pytest.mark.parametrize("fails", [[1], [1, 2], "always"])
+def test_for_each_histories_are_replayed_with_their_values(fails: object) -> None:
+    r = simulate(guarded(ForEach(values=["x", "y"]), fails_on=fails))
+    assert check(r) == []
+    assert len(r.resolutions) == (1 if fails == [1] else 2)
+
+
+def test_nested_retries_replay_clean_and_each_failure_needs_its_resolution() -> None:
+    r = simulate(nested_flow())  # R2 retries T, then R1 retries all, then everything reverts
+    assert [res.action for res in r.resolutions] == ["RETRY", "RETRY", "RETRY", "REVERT_ALL"]
+    assert check(r) == []
+    assert check(r.compiled, Trace(r.trace.flow, r.events)) == []
+    assert check(r.compiled, Trace(r.trace.flow, r.events), options=Options(seed=3)) == []
+    dropped = Trace(r.trace.flow, r.events, r.resolutions[1:])
+    assert seen(check(r.compiled, dropped)) == [
+        (
+            Rule.RESOLUTION,
+            "the failure of T has no recorded resolution; expected RETRY R2 scope "
+            "['T', 'Z', 'after'] chain [('R2', <Decision.RETRY: 'RETRY'>)]",
+            [8],
+        )
+    ]
+
+
+def test_a_recorded_resolution_is_compared_in_full_and_strays_are_reported() -> None:
+    r = simulate(PAIR)
+    narrow = Trace("f", r.events, (replace(r.resolutions[0], scope=("b",)),))
+    assert seen(check(r.compiled, narrow)) == [
+        (
+            Rule.RESOLUTION,
+            "the failure of b was resolved as REVERT_ALL  scope ['b'] chain []; "
+            "expected REVERT_ALL  scope ['a', 'b'] chain []",
+            [4],
+        )
+    ]
+    stray = replace(r.resolutions[0], seq=2, failed="a")
+    found = check(r.compiled, Trace("f", r.events, (*r.resolutions, stray)))
+    assert seen(found) == [
+        (
+            Rule.RESOLUTION,
+            "a resolution is recorded for event #2 (a), which is no resolved failure",
+            [],
+        )
+    ]
+    assert str(found[0]) == (
+        "resolution: a resolution is recorded for event #2 (a), which is no resolved failure"
+    )
+
+
+def test_violations_are_sorted_by_their_first_event_those_without_last() -> None:
+    cut = [*PAIR_ROWS[:6], (3, "b", "REVERTED", 1, 0), (2, "a", "REVERTING", 1, 0)]
+    found = tampered(cut)
+    assert seen(found) == [
+        (Rule.UNFINISHED, "the flow ends RUNNING, not in a final state", [0]),
+        (Rule.TIME, "events go back in time (or seq does not increase)", [6, 7]),
+        (Rule.UNFINISHED, "a started REVERTING and never ended", [7]),
     ]
