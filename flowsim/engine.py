@@ -352,9 +352,9 @@ class _Run:
             r = c.retry_of[r]
         if r < 0:
             return Decision.REVERT_ALL, -1, True
-        entries = self.history[r]
-        if entries and c.names[atom] not in entries[-1][1]:
-            entries[-1][1].append(c.names[atom])
+        failures = self.history[r][-1][1]  # r ran before anything in its scope could fail
+        if c.names[atom] not in failures:
+            failures.append(c.names[atom])
         controller = c.controllers[r]
         assert controller is not None
         raw = controller.on_failure(self.snapshot(r))

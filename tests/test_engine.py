@@ -25,13 +25,18 @@ from flowsim import (
     LinearFlow,
     Link,
     ModelError,
+    Options,
     ParameterizedForEach,
     Retry,
+    Scenario,
     Task,
     Times,
     UnorderedFlow,
+    compile,
     simulate,
 )
+from flowsim.engine import _Run
+from flowsim.errors import FlowsimError
 
 
 def interval(
@@ -455,8 +460,20 @@ def test_always_retry_until_it_succeeds_and_a_budget_for_never() -> None:
     r = simulate(retried(AlwaysRetry(), Task(name="a", fails_on=[1, 2, 3])))
     assert r.executions == {"R": 4, "a": 4} and r.retry_values == {"R": (None,) * 4}
     forever = retried(AlwaysRetry(), Task(name="a", fails_on="always"))
-    with pytest.raises(EventBudgetExceeded, match="may never end"):
+    with pytest.raises(EventBudgetExceeded) as e:
         simulate(forever, event_budget=500)
+    assert str(e.value) == (
+        "flow 'f': the run recorded 500 events by time 125 without finishing; it may never "
+        "end (e.g. AlwaysRetry around an atom that always fails). If it is just long, raise "
+        "event_budget."
+    )
+
+
+def test_a_run_may_record_exactly_its_event_budget() -> None:
+    needed = len(simulate(blueprint()).events)
+    assert len(simulate(blueprint(), event_budget=needed).events) == needed
+    with pytest.raises(EventBudgetExceeded, match=f"recorded {needed - 1} events"):
+        simulate(blueprint(), event_budget=needed - 1)
 
 
 def test_retry_whose_own_execute_fails_is_resolved_by_its_parent() -> None:
@@ -540,8 +557,11 @@ def test_a_controller_returning_nonsense_is_a_clear_error() -> None:
         def on_failure(self, history: Any) -> str:
             return "maybe"
 
-    with pytest.raises(ModelError, match="on_failure returned 'maybe'"):
+    with pytest.raises(ModelError) as e:
         simulate(retried(Bad(), Task(name="a", fails_on=[1])))
+    assert str(e.value) == (
+        "retry 'R': on_failure returned 'maybe'; expected a Decision (RETRY, REVERT or REVERT_ALL)"
+    )
 
 
 # --------------------------------------------------------------------------- deciders
@@ -762,6 +782,41 @@ def test_simulate_refuses_what_it_cannot_run() -> None:
         simulate(Task(name="a"))  # type: ignore[arg-type]
     with pytest.raises(ModelError, match="workers must be"):
         simulate(LinearFlow(name="f"), workers=0)
+    with pytest.raises(ModelError) as e:
+        simulate(compile(LinearFlow(name="f")), store={"k": 1})
+    assert str(e.value) == "simulate(): a compiled flow has its store already; drop store="
+
+
+def test_a_store_given_to_simulate_replaces_the_scenarios() -> None:
+    flow = LinearFlow(
+        name="f",
+        retry=Retry(name="R", controller=ParameterizedForEach(values_from="hosts")),
+        children=[Task(name="a", fails_on=[1])],
+    )
+    scenario = Scenario(flow=flow, store={"hosts": ["x", "y"]})
+    assert simulate(scenario).retry_values == {"R": ("x", "y")}
+    assert simulate(scenario, store={"hosts": ["z", "w"]}).retry_values == {"R": ("z", "w")}
+    compiled = compile(flow, store={"hosts": ["c"]})
+    assert simulate(compiled).retry_values == {"R": ("c",)}
+
+
+def test_the_engine_refuses_transitions_outside_its_tables() -> None:
+    # an engine bug, never a user error: the guards name the atom (or flow) and the move
+    run = _Run(compile(retried(Times(), Task(name="a"))), Options())
+    a = run.c.index["a"]
+    with pytest.raises(FlowsimError, match=r"^internal error: 'a' cannot go PENDING -> SUCCESS$"):
+        run.set_state(a, AtomState.SUCCESS)
+    run.set_state(a, AtomState.RUNNING)
+    run.set_state(a, AtomState.SUCCESS)
+    with pytest.raises(FlowsimError, match=r"^internal error: 'a' cannot go SUCCESS -> RETRYING$"):
+        run.set_state(a, AtomState.RETRYING)  # a move only retry controllers make
+    with pytest.raises(FlowsimError, match=r"^internal error: flow cannot go PENDING -> SUCCESS$"):
+        run.set_flow(FlowState.SUCCESS)
+    run.set_flow(FlowState.RUNNING)
+    with pytest.raises(
+        FlowsimError, match=r"^internal error: flow cannot go RUNNING -> REVERTING$"
+    ):
+        run.set_flow(FlowState.REVERTING)  # only stop_the_world stops the flow
 
 
 def test_long_and_wide_ignored_regions_neither_recurse_nor_explode() -> None:
@@ -845,3 +900,101 @@ def test_the_widest_of_several_deciders_that_say_no_applies() -> None:
         "y": "IGNORE",
         "z": "IGNORE",
     }
+
+
+def test_an_atom_after_an_ignored_one_waits_for_the_ignored_ones_other_predecessors() -> None:
+    # x's decider ignores i and its neighbour j; m follows j only, but j also follows k,
+    # which is still running: m looks through the ignored j and waits for k
+    flow = GraphFlow(
+        name="g",
+        children=[Task(name=n, duration=5.0 if n == "k" else 1.0) for n in "xijkm"],
+        links=[
+            Link(source="x", target="i", decider=False, depth="neighbors"),
+            Link(source="i", target="j"),
+            Link(source="k", target="j"),
+            Link(source="j", target="m"),
+        ],
+    )
+    assert lines(simulate(flow)) == [
+        "0 g RUNNING",
+        "0 x RUNNING #1 @0",
+        "0 k RUNNING #1 @1",
+        "1 x SUCCESS #1 @0",
+        "1 i IGNORE #0",
+        "1 j IGNORE #0",
+        "5 k SUCCESS #1 @1",
+        "5 m RUNNING #1 @0",
+        "6 m SUCCESS #1 @0",
+        "6 g SUCCESS",
+    ]
+
+
+def test_revert_all_from_a_parent_wins_over_a_childs_revert_without_defer() -> None:
+    # R2 says REVERT, so R1 is asked; its REVERT_ALL reverts the whole flow even though
+    # defer_reverts is off (taskflow-semantics.md section 3)
+    inner = LinearFlow(
+        name="in",
+        retry=Retry(name="R2", controller=AlwaysRevert()),
+        children=[Task(name="T", fails_on=[1])],
+    )
+    outer = LinearFlow(
+        name="out",
+        retry=Retry(name="R1", controller=AlwaysRevertAll()),
+        children=[Task(name="S"), inner],
+    )
+    r = simulate(
+        LinearFlow(name="root", children=[outer, Task(name="after")]), defer_reverts=False
+    )
+    (res,) = r.resolutions
+    assert (res.action, res.retry) == (Decision.REVERT_ALL, None)
+    assert lines(r)[-10:] == [
+        "2 T FAILURE #1 @0",
+        "2 T REVERTING #1 @0",
+        "3 T REVERTED #1 @0",
+        "3 R2 REVERTING #1",
+        "3 R2 REVERTED #1",
+        "3 S REVERTING #1 @0",
+        "4 S REVERTED #1 @0",
+        "4 R1 REVERTING #1",
+        "4 R1 REVERTED #1",
+        "4 root REVERTED",
+    ]
+
+
+def test_stop_the_world_starts_no_retry_controller_while_reverting() -> None:
+    # P finishes while the world is stopped for F's failure: R2 becomes ready then, but
+    # runs only once the flow is RUNNING again
+    b1 = LinearFlow(
+        name="b1",
+        retry=Retry(name="R1", controller=Times(attempts=2)),
+        children=[Task(name="F", fails_on=[1])],
+    )
+    sub = LinearFlow(
+        name="s", retry=Retry(name="R2", controller=Times()), children=[Task(name="Q")]
+    )
+    b2 = LinearFlow(name="b2", children=[Task(name="P", duration=2.0), sub])
+    r = simulate(UnorderedFlow(name="u", children=[b1, b2]), strategy="stop_the_world")
+    assert lines(r) == [
+        "0 u RUNNING",
+        "0 R1 RUNNING #1",
+        "0 P RUNNING #1 @0",
+        "0 R1 SUCCESS #1",
+        "0 F RUNNING #1 @1",
+        "1 F FAILURE #1 @1",
+        "1 u REVERTING",
+        "2 P SUCCESS #1 @0",
+        "2 F REVERTING #1 @0",
+        "3 F REVERTED #1 @0",
+        "3 R1 RETRYING #1",
+        "3 F PENDING #1",
+        "3 R1 RUNNING #2",
+        "3 R1 SUCCESS #2",
+        "3 u RUNNING",
+        "3 F RUNNING #2 @0",
+        "3 R2 RUNNING #1",
+        "3 R2 SUCCESS #1",
+        "3 Q RUNNING #1 @1",
+        "4 F SUCCESS #2 @0",
+        "4 Q SUCCESS #1 @1",
+        "4 u SUCCESS",
+    ]
