@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 import pytest
 from helpers import blueprint, nested_flow
@@ -10,22 +10,32 @@ from helpers import blueprint, nested_flow
 from flowsim import (
     AlwaysRevert,
     AlwaysRevertAll,
+    Decision,
+    Depth,
     Event,
+    Exponential,
     ForEach,
+    GraphFlow,
+    HistoryEntry,
     LinearFlow,
+    Link,
+    LogNormal,
     Options,
+    Resolution,
     Result,
     Retry,
     ScenarioError,
     Task,
     Times,
     Trace,
+    Uniform,
     UnorderedFlow,
     compile,
     examples,
     simulate,
 )
 from flowsim.checks import Rule, Violation, check
+from flowsim.timing import atom_random
 
 Row = tuple[float, str, str, int | None, int | None]
 
@@ -676,3 +686,235 @@ def test_violations_are_sorted_by_their_first_event_those_without_last() -> None
         (Rule.TIME, "events go back in time (or seq does not increase)", [6, 7]),
         (Rule.UNFINISHED, "a started REVERTING and never ended", [7]),
     ]
+
+
+def flaky(**task: object) -> LinearFlow:
+    return guarded(Times(attempts=4), **task)
+
+
+@pytest.mark.parametrize(
+    "task",
+    [
+        {"duration": Uniform(low=1, high=3), "revert_duration": Exponential(mean=2.0)},
+        {"duration": Uniform(low=1, high=3), "fails_on": [1, 2]},
+        {"duration": LogNormal(mu=0.0, sigma=0.5), "fail_probability": 0.5},
+        {"revert_duration": Uniform(low=1, high=3), "fail_probability": 0.5},
+        {"fails_on": "always", "revert_duration": (1.0, 2.0), "revert_fails_on": [3]},
+    ],
+)
+@pytest.mark.parametrize("seed", range(4))
+def test_random_durations_and_failures_are_drawn_as_the_engine_draws_them(
+    task: dict[str, object], seed: int
+) -> None:
+    r = simulate(flaky(**task), seed=seed)
+    assert check(r) == []
+    assert check(r.compiled, Trace("g", r.events), options=r.options) == []
+
+
+def test_random_draws_depend_on_the_seed() -> None:
+    task = {"duration": Uniform(low=1, high=3), "fail_probability": 0.5}
+    runs = [simulate(flaky(**task), seed=seed) for seed in range(4)]
+    assert any(len(r.resolutions) > 0 for r in runs)  # some seed fails t
+    other = [check(r.compiled, r.trace, options=Options(seed=r.options.seed + 1)) for r in runs]
+    assert all(Rule.TIMING in rules(found) for found in other)
+
+
+def test_an_execute_fails_when_the_draw_is_below_the_fail_probability() -> None:
+    draw = atom_random(0, "t").random()  # t's first draw (its duration is fixed)
+    at = simulate(LinearFlow(name="g", children=[Task(name="t", fail_probability=draw)]))
+    assert [str(e.state) for e in at.events] == ["RUNNING", "RUNNING", "SUCCESS", "SUCCESS"]
+    assert check(at) == []
+    always = simulate(LinearFlow(name="g", children=[Task(name="t", fail_probability=1.0)]))
+    assert check(always) == []
+    never = compile(LinearFlow(name="g", children=[Task(name="t")]))
+    assert seen(check(never, always.trace)) == [
+        (Rule.TIMING, "t's execute failed; the scenario says it succeeds", [1, 2])
+    ]
+
+
+def test_a_duration_is_met_up_to_float_noise() -> None:
+    flow = LinearFlow(name="g", children=[Task(name="t", duration=0.0)])
+    end = 0.1 + 0.2  # 0.30000000000000004
+    noisy: list[Row] = [
+        (0, "g", "RUNNING", None, None),
+        (0.3, "t", "RUNNING", 1, 0),
+        (end, "t", "SUCCESS", 1, 0),  # it took 5.6e-17
+        (end, "g", "SUCCESS", None, None),
+    ]
+    assert check(compile(flow), trace("g", noisy)) == []
+    late = [*noisy[:2], (0.3 + 1e-6, "t", "SUCCESS", 1, 0), (0.4, "g", "SUCCESS", None, None)]
+    assert seen(check(compile(flow), trace("g", late))) == [
+        (Rule.TIMING, "t's execute took 1e-06; its duration is 0", [1, 2])
+    ]
+
+
+def test_a_violation_prints_its_rule_explanation_and_events() -> None:
+    crowd: list[Row] = [
+        (0, "u", "RUNNING", None, None),
+        (0, "a", "RUNNING", 1, None),
+        (0, "b", "RUNNING", 1, None),
+        (0.5, "c", "RUNNING", 1, None),
+        (1, "a", "SUCCESS", 1, None),
+        (1, "b", "SUCCESS", 1, None),
+        (1.5, "c", "SUCCESS", 1, None),
+        (1.5, "u", "SUCCESS", None, None),
+    ]
+    assert [str(v) for v in trio(crowd, workers=2)] == [
+        "capacity: c starts while 2 tasks are at work on 2 worker(s) [events #1@0, #2@0, #3@0.5]"
+    ]
+
+
+def test_check_explains_bad_input() -> None:
+    with pytest.raises(TypeError, match=r"^check\(\) takes a result, a scenario or a compiled "):
+        check("f")  # type: ignore[arg-type]
+    with pytest.raises(
+        TypeError,
+        match=r"^check\(\): give the trace to check \(only a result carries its own\)$",
+    ):
+        check(compile(PAIR))
+    with pytest.raises(ScenarioError) as other:
+        check(compile(PAIR), trace("g", []))
+    assert (other.value.where, other.value.path, other.value.reason) == (
+        "trace",
+        "",
+        "the trace is of flow 'g', not 'f'",
+    )
+    with pytest.raises(ScenarioError) as unknown:
+        check(
+            compile(PAIR), trace("f", [(0, "f", "RUNNING", None, None), (0, "x", "RUNNING", 1, 0)])
+        )
+    assert (unknown.value.where, unknown.value.path, unknown.value.reason) == (
+        "trace",
+        "$.events[1].name",
+        "flow 'f' has no atom 'x'",
+    )
+
+
+@dataclass(frozen=True)
+class Culprit:
+    """RETRY (twice at most) when the latest failure of the attempt is ``t``'s, else REVERT:
+    a controller that reads the failures its history records."""
+
+    def execute(self, history: tuple[HistoryEntry, ...]) -> int:
+        return len(history) + 1
+
+    def on_failure(self, history: tuple[HistoryEntry, ...]) -> Decision:
+        last = history[-1].failures[-1:] if history else ()
+        return Decision.RETRY if len(history) < 3 and last == ("t",) else Decision.REVERT
+
+
+def culprit(t: float, u: float) -> LinearFlow:
+    """t and u fail in parallel under r; the one with the shorter duration fails first."""
+    both = [Task(name="t", duration=t, fails_on=[1]), Task(name="u", duration=u, fails_on=[1])]
+    return LinearFlow(
+        name="g",
+        retry=Retry(name="r", controller=Culprit()),
+        children=[UnorderedFlow(name="p", children=both)],
+    )
+
+
+def test_a_controller_is_asked_with_the_failures_of_its_attempt() -> None:
+    t_first = simulate(culprit(1, 3))
+    u_first = simulate(culprit(3, 1))
+    chains = [
+        [(x.failed, x.chain[0][1], x.action) for x in r.resolutions] for r in (t_first, u_first)
+    ]
+    assert chains == [
+        [("t", "RETRY", "RETRY"), ("u", "REVERT", "REVERT_ALL")],
+        [("u", "REVERT", "REVERT_ALL"), ("t", "RETRY", "RETRY")],
+    ]
+    assert check(t_first) == []
+    assert check(u_first) == []
+    # t's RETRY came after u's REVERT of the same scope: it does not start a round
+    rows_ = rows(u_first)
+    rows_[11:] = [
+        (4, "r", "RETRYING", 1, None),
+        (4, "t", "PENDING", 1, None),
+        (4, "u", "PENDING", 1, None),
+        (4, "r", "RUNNING", 2, None),
+        (4, "r", "SUCCESS", 2, None),
+        (4, "t", "RUNNING", 2, 0),
+        (4, "u", "RUNNING", 2, 1),
+        (7, "t", "SUCCESS", 2, 0),
+        (7, "u", "SUCCESS", 2, 1),
+        (7, "g", "SUCCESS", None, None),
+    ]
+    assert seen(check(u_first.compiled, trace("g", rows_, u_first), timing=False)) == [
+        (
+            Rule.MINIMAL_SET,
+            "the REVERT_ALL after u's failure at 1 must revert ['r', 't', 'u']; never reverted: r",
+            [5],
+        ),
+        (Rule.RESET, "r starts a retry round it did not decide", [11]),
+    ]
+
+
+def test_a_failure_before_its_controller_ran_is_judged_with_an_empty_history() -> None:
+    early: list[Row] = [
+        (0, "g", "RUNNING", None, None),
+        (0, "t", "RUNNING", 1, 0),
+        (1, "t", "FAILURE", 1, 0),
+        (1, "t", "REVERTING", 1, 0),
+        (2, "t", "REVERTED", 1, 0),
+        (2, "g", "REVERTED", None, None),
+    ]
+    found = check(compile(guarded(Culprit(), fails_on=[1])), trace("g", early))
+    assert seen(found) == [(Rule.PRECEDENCE, "t executes before r finished", [1])]
+
+
+def test_an_ignored_retry_controller_is_not_asked() -> None:
+    # the trace sets the outermost controller (the first atom) to IGNORE, as a decider would
+    flat = guarded(Times(attempts=2), fails_on=[1])
+    only: list[Row] = [
+        (0, "g", "RUNNING", None, None),
+        (0, "r", "IGNORE", 0, None),
+        (0, "t", "RUNNING", 1, 0),
+        (1, "t", "FAILURE", 1, 0),
+        (1, "t", "REVERTING", 1, 0),
+        (2, "t", "REVERTED", 1, 0),
+        (2, "g", "REVERTED", None, None),
+    ]
+    revert_all = Resolution(1, 3, "t", (), Decision.REVERT_ALL, None, ("r", "t"))
+    assert check(compile(flat), Trace("g", trace("g", only).events, (revert_all,))) == []
+    inner = LinearFlow(
+        name="s",
+        retry=Retry(name="r", controller=AlwaysRevert()),
+        children=[Task(name="t", fails_on=[1])],
+    )
+    nested = LinearFlow(
+        name="h", retry=Retry(name="o", controller=Times(attempts=2)), children=[inner]
+    )
+    above: list[Row] = [
+        (0, "h", "RUNNING", None, None),
+        (0, "o", "IGNORE", 0, None),
+        (0, "r", "RUNNING", 1, None),
+        (0, "r", "SUCCESS", 1, None),
+        (0, "t", "RUNNING", 1, 0),
+        (1, "t", "FAILURE", 1, 0),
+        (1, "t", "REVERTING", 1, 0),
+        (2, "t", "REVERTED", 1, 0),
+        (2, "r", "REVERTING", 1, None),
+        (2, "r", "REVERTED", 1, None),
+        (2, "h", "REVERTED", None, None),
+    ]
+    chain = (("r", Decision.REVERT),)
+    up = Resolution(1, 5, "t", chain, Decision.REVERT_ALL, None, ("o", "r", "t"))
+    assert check(compile(nested), Trace("h", trace("h", above).events, (up,))) == []
+    # a decider that ignores a retried subflow's controller: its parent is asked instead
+    sub = LinearFlow(
+        name="sub",
+        retry=Retry(name="R", controller=Times(attempts=2)),
+        children=[Task(name="t", fails_on=[1])],
+    )
+    skip = Link(source="s", target="sub", decider=False, depth=Depth.ATOM)
+    graph = GraphFlow(
+        name="top",
+        retry=Retry(name="O", controller=Times(attempts=2)),
+        children=[sub, Task(name="s")],
+        links=[skip],
+    )
+    r = simulate(graph)
+    assert [(x.chain, x.action, x.retry) for x in r.resolutions] == [
+        ((("O", "RETRY"),), "RETRY", "O")
+    ]
+    assert check(r) == []
