@@ -918,3 +918,23 @@ def test_an_ignored_retry_controller_is_not_asked() -> None:
         ((("O", "RETRY"),), "RETRY", "O")
     ]
     assert check(r) == []
+
+
+def test_a_retry_round_is_its_controllers_own_and_ends_when_it_runs_again() -> None:
+    n = simulate(nested_flow())
+    # R1's RETRY covers R2's scope, yet R2 may not start a round of its own
+    early = rows(n)
+    early.insert(23, (6, "R2", "RETRYING", 2, None))
+    assert seen(check(n.compiled, trace("root", early))) == [
+        (Rule.TRANSITION, "R2 REVERTED -> RETRYING is not allowed", [23]),
+        (Rule.RESET, "R2 starts a retry round it did not decide", [23]),
+        (Rule.REVERSE_ORDER, "R1 starts a retry round before R2 reverted", [24]),
+        (Rule.TRANSITION, "R2 RETRYING -> PENDING is not allowed", [26]),
+    ]
+    # B runs again inside checkpoint's round, before checkpoint itself
+    inside = [*BP[:11], (4, "B", "RUNNING", 2, 1), *BP[12:14], (6, "B", "SUCCESS", 2, 1), *BP[16:]]
+    assert blueprint_check(inside, timing=False) == [
+        (Rule.TRANSITION, "B REVERTED -> RUNNING is not allowed", [11]),
+        (Rule.PRECEDENCE, "B executes before checkpoint finished", [11]),
+        (Rule.RESET, "checkpoint's retry round did not reset B", [12]),
+    ]
