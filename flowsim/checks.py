@@ -333,9 +333,7 @@ class _Replay:
             atom = c.atoms[i]
             k = self.execs[i]
             spec = atom.duration
-            duration = pick_duration(
-                spec, k, None if isinstance(spec, float | tuple) else self.rng(i)
-            )
+            duration = pick_duration(spec, k, self.rng(i))  # draws only for a distribution
             fs = atom.fails_on
             fails = fs == "always" or k in fs
             if atom.fail_probability > 0.0 and self.rng(i).random() < atom.fail_probability:
@@ -369,9 +367,7 @@ class _Replay:
             atom = c.atoms[i]
             k = self.revs[i]
             spec = atom.revert_duration
-            duration = pick_duration(
-                spec, k, None if isinstance(spec, float | tuple) else self.rng(i)
-            )
+            duration = pick_duration(spec, k, self.rng(i))  # draws only for a distribution
             fs = atom.revert_fails_on
             fails = fs == "always" or k in fs
         self.begin(i, e, False, duration, fails)

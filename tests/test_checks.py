@@ -938,3 +938,55 @@ def test_a_retry_round_is_its_controllers_own_and_ends_when_it_runs_again() -> N
         (Rule.PRECEDENCE, "B executes before checkpoint finished", [11]),
         (Rule.RESET, "checkpoint's retry round did not reset B", [12]),
     ]
+
+
+TRIPLE = LinearFlow(name="l", children=[Task(name="a"), Task(name="b"), Task(name="c")])
+
+
+def test_explanations_name_every_atom_in_the_way() -> None:
+    jump: list[Row] = [
+        (0, "l", "RUNNING", None, None),
+        (0, "c", "RUNNING", 1, 0),
+        (1, "c", "SUCCESS", 1, 0),
+        (1, "a", "RUNNING", 1, 0),
+        (2, "a", "SUCCESS", 1, 0),
+        (2, "b", "RUNNING", 1, 0),
+        (3, "b", "SUCCESS", 1, 0),
+        (3, "l", "SUCCESS", None, None),
+    ]
+    assert seen(check(compile(TRIPLE), trace("l", jump))) == [
+        (Rule.PRECEDENCE, "c executes before a, b finished", [1])
+    ]
+    back = [*rows(simulate(TRIPLE))[:-1], (3, "a", "REVERTING", 1, 0), (4, "a", "REVERTED", 1, 0)]
+    assert seen(check(compile(TRIPLE), trace("l", [*back, (4, "l", "REVERTED", None, None)]))) == [
+        (Rule.REVERSE_ORDER, "a reverts before b, c", [7]),
+        (
+            Rule.OUT_OF_SCOPE,
+            "a is reverted, but no resolution put it in scope since it last executed",
+            [7],
+        ),
+        (
+            Rule.FINAL_STATE,
+            "with defer_reverts the flow ends REVERTED with b, c not reverted",
+            [9],
+        ),
+    ]
+    # r rushes a round while t has failed and u still runs
+    u = simulate(culprit(1, 3))
+    rush = [
+        *rows(u)[:6],
+        (1, "r", "RETRYING", 1, None),
+        (1, "r", "RUNNING", 2, None),
+        (1, "r", "SUCCESS", 2, None),
+    ]
+    assert seen(check(u.compiled, trace("g", rush))) == [
+        (Rule.UNFINISHED, "the flow ends RUNNING, not in a final state", [0]),
+        (Rule.UNFINISHED, "u started RUNNING and never ended", [4]),
+        (
+            Rule.MINIMAL_SET,
+            "the RETRY after t's failure at 1 must revert ['t', 'u']; never reverted: t, u",
+            [5],
+        ),
+        (Rule.REVERSE_ORDER, "r starts a retry round before t, u reverted", [6]),
+        (Rule.RESET, "r's retry round did not reset t, u", [7]),
+    ]
