@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import math
 import random
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -104,6 +104,13 @@ class _Span:
     execute: bool
     duration: float | None  # the scenario's, when timing is checked
     fails: bool | None
+
+
+def _resolution_text(
+    action: Decision, retry: str | None, scope: Collection[str], chain: object
+) -> str:
+    who = f"{action} {retry}" if retry else str(action)
+    return f"{who} scope {sorted(scope)} chain {chain}"
 
 
 class _Replay:
@@ -504,7 +511,7 @@ class _Replay:
         in_scope = oracle.scope(c, action, retry)
         if self.recorded is not None:
             got = self.recorded.pop(e.seq, None)
-            expected = f"{action} {retry or ''} scope {sorted(in_scope)} chain {chain}"
+            expected = _resolution_text(action, retry, in_scope, chain)
             if got is None:
                 self.flag(
                     Rule.RESOLUTION,
@@ -520,8 +527,8 @@ class _Replay:
                 self.flag(
                     Rule.RESOLUTION,
                     f"the failure of {e.name} was resolved as "
-                    f"{got.action} {got.retry or ''} scope {sorted(got.scope)} chain "
-                    f"{list(got.chain)}; expected {expected}",
+                    f"{_resolution_text(got.action, got.retry, got.scope, list(got.chain))}; "
+                    f"expected {expected}",
                     e,
                 )
         states = {c.names[a]: s for a, s in enumerate(self.state)}

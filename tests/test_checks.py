@@ -547,7 +547,7 @@ def test_a_retry_controllers_execute_must_do_what_its_policy_does() -> None:
     after = [
         (
             Rule.RESOLUTION,
-            "the failure of checkpoint has no recorded resolution; expected REVERT_ALL  "
+            "the failure of checkpoint has no recorded resolution; expected REVERT_ALL "
             "scope ['A', 'B', 'C', 'checkpoint'] chain []",
             [13],
         ),
@@ -659,8 +659,8 @@ def test_a_recorded_resolution_is_compared_in_full_and_strays_are_reported() -> 
     assert seen(check(r.compiled, narrow)) == [
         (
             Rule.RESOLUTION,
-            "the failure of b was resolved as REVERT_ALL  scope ['b'] chain []; "
-            "expected REVERT_ALL  scope ['a', 'b'] chain []",
+            "the failure of b was resolved as REVERT_ALL scope ['b'] chain []; "
+            "expected REVERT_ALL scope ['a', 'b'] chain []",
             [4],
         )
     ]
