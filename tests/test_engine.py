@@ -998,3 +998,63 @@ def test_stop_the_world_starts_no_retry_controller_while_reverting() -> None:
         "4 Q SUCCESS #1 @1",
         "4 u SUCCESS",
     ]
+
+
+def test_stop_the_world_requeues_work_that_was_waiting_for_a_worker_when_it_stopped() -> None:
+    # X is ready at 1 but D1 and D2 (higher priority) take the free workers; F's failure
+    # stops the world with X still waiting. The retry round resets X; it must run again
+    # once Y has (a stale queue entry must not keep it out)
+    inner = UnorderedFlow(
+        name="par",
+        children=[
+            Task(name="F", fails_on=[1], duration=3.0),
+            LinearFlow(name="yx", children=[Task(name="Y"), Task(name="X", priority=1)]),
+        ],
+    )
+    checkpointed = LinearFlow(
+        name="rf", retry=Retry(name="R", controller=Times(attempts=2)), children=[inner]
+    )
+    later = UnorderedFlow(
+        name="ds",
+        children=[
+            Task(name="D1", priority=5, duration=5.0),
+            Task(name="D2", priority=5, duration=5.0),
+        ],
+    )
+    side = LinearFlow(name="side", children=[Task(name="E"), later])
+    flow = UnorderedFlow(name="root", children=[checkpointed, side, Task(name="C", duration=10.0)])
+    assert lines(simulate(flow, strategy="stop_the_world", workers=4)) == [
+        "0 root RUNNING",
+        "0 R RUNNING #1",
+        "0 E RUNNING #1 @0",
+        "0 C RUNNING #1 @1",
+        "0 R SUCCESS #1",
+        "0 F RUNNING #1 @2",
+        "0 Y RUNNING #1 @3",
+        "1 E SUCCESS #1 @0",
+        "1 Y SUCCESS #1 @3",
+        "1 D1 RUNNING #1 @0",
+        "1 D2 RUNNING #1 @3",
+        "3 F FAILURE #1 @2",
+        "3 root REVERTING",
+        "6 D1 SUCCESS #1 @0",
+        "6 D2 SUCCESS #1 @3",
+        "10 C SUCCESS #1 @1",
+        "10 F REVERTING #1 @0",
+        "10 Y REVERTING #1 @1",
+        "11 F REVERTED #1 @0",
+        "11 Y REVERTED #1 @1",
+        "11 R RETRYING #1",
+        "11 F PENDING #1",
+        "11 Y PENDING #1",
+        "11 R RUNNING #2",
+        "11 R SUCCESS #2",
+        "11 root RUNNING",
+        "11 F RUNNING #2 @0",
+        "11 Y RUNNING #2 @1",
+        "12 Y SUCCESS #2 @1",
+        "12 X RUNNING #1 @1",
+        "13 X SUCCESS #1 @1",
+        "14 F SUCCESS #2 @0",
+        "14 root SUCCESS",
+    ]
