@@ -80,8 +80,8 @@ from typing import Any, TypeVar
 from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
 
-from .compile import compile as compile_flow
-from .model import (
+from flowsim.compile import compile as compile_flow
+from flowsim.model import (
     Depth,
     Flow,
     GraphFlow,
@@ -94,7 +94,7 @@ from .model import (
     Task,
     UnorderedFlow,
 )
-from .retries import (
+from flowsim.retries import (
     AlwaysRetry,
     AlwaysRevert,
     AlwaysRevertAll,
@@ -103,7 +103,7 @@ from .retries import (
     ParameterizedForEach,
     Times,
 )
-from .timing import Duration, Exponential, FailSpec, LogNormal, Uniform
+from flowsim.timing import Duration, Exponential, FailSpec, LogNormal, Uniform
 
 __all__ = ["dags", "failure_plans", "flows", "scenarios", "timings"]
 
