@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 import flowsim
-import flowsim.scenario as scenario_module
+import flowsim._scenario_read as scenario_read
 from flowsim import (
     AlwaysRetry,
     AlwaysRevert,
@@ -623,7 +623,7 @@ def test_a_model_error_gets_the_nodes_path(monkeypatch: pytest.MonkeyPatch) -> N
     def broken_task(**fields: Any) -> Task:
         raise ModelError(f"task {fields['name']!r}: something the model rejects")
 
-    monkeypatch.setattr(scenario_module, "Task", broken_task)
+    monkeypatch.setattr(scenario_read, "Task", broken_task)
     with pytest.raises(ScenarioError) as info:
         scenario_from_dict(small())
     assert info.value.path == "$.flow.children[0]"
