@@ -7,6 +7,7 @@ from __future__ import annotations
 import doctest
 import json
 import re
+import types
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
@@ -31,6 +32,15 @@ REACH = settings(
 
 
 QUIET = settings(database=None, derandomize=True, deadline=None)
+
+
+def test_the_public_names_are_exactly_all() -> None:
+    public = {
+        name
+        for name, value in vars(fst).items()
+        if not name.startswith("_") and not isinstance(value, types.ModuleType)
+    }
+    assert public == set(fst.__all__) == {"dags", "failure_plans", "flows", "scenarios", "timings"}
 
 
 def atoms(flow: Flow) -> list[fs.Task | fs.Retry]:
