@@ -17,7 +17,7 @@ from flowsim import (
     UnorderedFlow,
     compile,
 )
-from flowsim.compile import Decider
+from flowsim.compile import Decider, Scope
 from flowsim.model import Depth
 
 
@@ -257,3 +257,121 @@ def test_compile_needs_a_flow() -> None:
 def test_a_retry_is_not_a_child() -> None:
     with pytest.raises(ModelError, match="pass it as the flow's retry="):
         LinearFlow(name="f", children=[Retry(name="R", controller=Times())])  # type: ignore[list-item]
+
+
+def _checkpointed(name: str, **retry: object) -> Retry:
+    return Retry(name=name, controller=Times(), **retry)  # type: ignore[arg-type]
+
+
+def _in_s(*children: Task, retry: Retry | None = None) -> LinearFlow:
+    return LinearFlow(name="s", retry=retry, children=list(children))
+
+
+HOSTS = ParameterizedForEach(values_from="hosts")
+
+
+@pytest.mark.parametrize(
+    ("flow", "store", "message", "node"),
+    [
+        (
+            LinearFlow(name="f", children=[Task(name="x"), _in_s(retry=_checkpointed("x"))]),
+            {},
+            "duplicate name 'x': used by a task and a retry controller; every task, retry "
+            "controller and flow needs its own name",
+            "x",
+        ),
+        (
+            GraphFlow(
+                name="g",
+                children=[Task(name="a"), _in_s(Task(name="b"), retry=_checkpointed("r"))],
+                links=[Link(source="a", target="r")],
+            ),
+            {},
+            "graph flow 'g': link 'a' -> 'r': 'r' is not a direct child of 'g' (it is in flow "
+            "'s'); links may only join direct children, so link the child flow that holds it",
+            "g",
+        ),
+        (
+            GraphFlow(
+                name="g",
+                children=[Task(name="a"), Task(name="b")],
+                links=[Link(source="a", target="zz")],
+            ),
+            {},
+            "graph flow 'g': link 'a' -> 'zz': no child named 'zz'; its children are ['a', 'b']",
+            "g",
+        ),
+        (
+            GraphFlow(name="g", children=[Task(name="a")], links=[Link(source="a", target="a")]),
+            {},
+            "graph flow 'g': link 'a' -> 'a' joins a child to itself",
+            "g",
+        ),
+        (
+            LinearFlow(
+                name="f",
+                children=[Task(name="p", provides=["k"]), Task(name="c", requires=["k", "m"])],
+            ),
+            {},
+            "task 'c' requires 'm', which nothing before it provides and the store does not "
+            "hold; add a task that provides it, or a store value",
+            "c",
+        ),
+        (
+            LinearFlow(name="f", children=[_in_s(retry=_checkpointed("r", requires=["m"]))]),
+            {},
+            "retry 'r' requires 'm', which nothing before it provides and the store does not "
+            "hold; add a task that provides it, or a store value",
+            "r",
+        ),
+        (
+            LinearFlow(name="f", retry=Retry(name="r", controller=HOSTS)),
+            {"other": 1},
+            "retry 'r': ParameterizedForEach takes its values from store key 'hosts', which "
+            "the store does not hold (store keys: ['other'])",
+            "r",
+        ),
+        (
+            LinearFlow(name="f", retry=Retry(name="r", controller=HOSTS)),
+            {"hosts": 3},
+            "retry 'r': store key 'hosts' must hold a list of values, got 3",
+            "r",
+        ),
+    ],
+    ids=[
+        "a retry controller named like a task",
+        "a link to a retry controller inside a child flow",
+        "an unknown link end",
+        "a link to itself",
+        "a second requirement that nothing provides",
+        "a retry controller's requirement",
+        "a missing store key",
+        "a store value that is not a list",
+    ],
+)
+def test_each_compile_error_names_its_node_and_the_fix(
+    flow: LinearFlow | GraphFlow, store: dict[str, object], message: str, node: str
+) -> None:
+    with pytest.raises(CompileError) as e:
+        compile(flow, store=store)
+    assert (str(e.value), e.value.node) == (message, node)
+
+
+def test_the_compiled_flow_keeps_its_flow_store_and_scope_tree() -> None:
+    sub = GraphFlow(
+        name="s",
+        retry=_checkpointed("R"),
+        children=[Task(name="z"), Task(name="y")],
+        links=[Link(source="z", target="y")],
+    )
+    flow = UnorderedFlow(name="u", children=[Task(name="b"), sub, Task(name="a")])
+    c = compile(flow, store={"k": 1})
+    assert c.flow is flow and dict(c.store) == {"k": 1}
+    assert (c.root.name, c.root.pattern, c.root.retry) == ("u", "unordered", None)
+    inner = c.root.children[1]
+    assert c.root.children[0] == "b" and c.root.children[2] == "a"
+    assert inner == Scope(
+        name="s", pattern="graph", retry="R", children=("z", "y"), atoms=("R", "z", "y")
+    )
+    assert c.root.atoms == tuple(n for n in c.names)
+    assert c.flow_of[c.index["R"]] == c.flow_of[c.index["z"]] == "s"
