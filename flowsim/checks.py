@@ -107,10 +107,14 @@ class _Span:
 
 
 def _resolution_text(
-    action: Decision, retry: str | None, scope: Collection[str], chain: object
+    action: Decision,
+    retry: str | None,
+    scope: Collection[str],
+    chain: Sequence[tuple[str, Decision | str]],
 ) -> str:
     who = f"{action} {retry}" if retry else str(action)
-    return f"{who} scope {sorted(scope)} chain {chain}"
+    asked = ", ".join(f"{name}: {decision}" for name, decision in chain)
+    return f"{who} scope {sorted(scope)} chain [{asked}]"
 
 
 class _Replay:

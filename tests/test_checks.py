@@ -155,7 +155,10 @@ def test_a_recorded_resolution_must_be_the_oracles() -> None:
     wrong = replace(r.resolutions[0], scope=("B", "C"))
     found = check(r.compiled, Trace(r.trace.flow, r.events, (wrong,)))
     assert rules(found) == {Rule.RESOLUTION}
-    assert "expected RETRY checkpoint scope ['B']" in found[0].message
+    assert found[0].message == (
+        "the failure of B was resolved as RETRY checkpoint scope ['B', 'C'] chain "
+        "[checkpoint: RETRY]; expected RETRY checkpoint scope ['B'] chain [checkpoint: RETRY]"
+    )
 
 
 def test_more_executions_than_the_retry_controllers_allow() -> None:
@@ -647,7 +650,7 @@ def test_nested_retries_replay_clean_and_each_failure_needs_its_resolution() -> 
         (
             Rule.RESOLUTION,
             "the failure of T has no recorded resolution; expected RETRY R2 scope "
-            "['T', 'Z', 'after'] chain [('R2', <Decision.RETRY: 'RETRY'>)]",
+            "['T', 'Z', 'after'] chain [R2: RETRY]",
             [8],
         )
     ]
