@@ -654,6 +654,15 @@ def test_nested_retries_replay_clean_and_each_failure_needs_its_resolution() -> 
             [8],
         )
     ]
+    escalated = Trace(r.trace.flow, r.events, (r.resolutions[0], *r.resolutions[2:]))
+    assert seen(check(r.compiled, escalated)) == [
+        (
+            Rule.RESOLUTION,
+            "the failure of T has no recorded resolution; expected RETRY R1 scope "
+            "['R2', 'S', 'T', 'Z', 'after'] chain [R2: REVERT, R1: RETRY]",
+            [16],
+        )
+    ]
 
 
 def test_a_recorded_resolution_is_compared_in_full_and_strays_are_reported() -> None:
