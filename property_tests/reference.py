@@ -386,7 +386,7 @@ class _Interpreter:
             nays = [
                 d.depth
                 for d in c.deciders[i]
-                if (d.source < 0 or self.state[d.source] != AtomState.IGNORE)
+                if d.source < 0 or self.state[d.source] != AtomState.IGNORE
             ]
             if not nays:
                 continue
