@@ -80,7 +80,7 @@ def plot_comparison_timelines(
         if i < len(results) - 1:
             axes[i][0].set_xlabel("")
     first = next(iter(results.values()))
-    fig.suptitle(f"{first.trace.flow}: {' vs '.join(results)} ({_workers(first)})", fontsize=11)
+    fig.suptitle(f"{first.compiled.name}: {' vs '.join(results)} ({_workers(first)})", fontsize=11)
     return fig
 
 
@@ -128,5 +128,5 @@ def plot_comparison(results_by_label: Mapping[str, Result], *, ax: Axes | None =
     handles, texts = ax.get_legend_handles_labels()
     _legend(ax, handles, texts)
     first = next(iter(results.values()))
-    ax.set_title(f"{first.trace.flow}: {' vs '.join(results)}", fontsize=10, loc="left")
+    ax.set_title(f"{first.compiled.name}: {' vs '.join(results)}", fontsize=10, loc="left")
     return ax

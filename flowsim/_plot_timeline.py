@@ -331,7 +331,7 @@ def plot_timeline(
     if ax is None:
         ax = _new_axes(9.0, max(2.4, 1.4 + 0.42 * _row_count(result, lanes)))
     title = (
-        f"{result.trace.flow} ({result.options.strategy}, {_workers(result)}): "
+        f"{result.compiled.name} ({result.options.strategy}, {_workers(result)}): "
         f"{result.flow_state} at t={_num(result.makespan)}"
     )
     legend = _timeline_kinds(result, when)

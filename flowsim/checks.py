@@ -61,13 +61,13 @@ def check(
     >>> import flowsim as fs
     >>> flow = fs.LinearFlow(name="f", children=[fs.Task(name="a"), fs.Task(name="b")])
     >>> r = fs.simulate(flow)
-    >>> cut = fs.Trace(r.trace.flow, r.trace.events[:-1])  # the final flow event is lost
+    >>> cut = fs.Trace(r.compiled.name, r.events[:-1])  # the final flow event is lost
     >>> for v in check(r.compiled, cut):
     ...     print(v)
     unfinished: the flow ends RUNNING, not in a final state [events #0@0]
     """
     if isinstance(subject, Result):
-        compiled, base, trace = subject.compiled, subject.options, trace or subject.trace
+        compiled, base, trace = subject.compiled, subject.options, trace or subject.traced()
     elif isinstance(subject, Scenario):
         compiled, base = compile(subject.flow, store=subject.store), subject.options
     elif isinstance(subject, CompiledFlow):

@@ -233,7 +233,7 @@ def _run(args: argparse.Namespace) -> int:
     except FlowsimError as exc:  # a ModelError or CompileError: name the scenario
         raise ScenarioError(str(exc), where=args.scenario) from None
     if args.trace_out is not None:
-        _write_file(args.trace_out, "trace file", result.trace.save)
+        _write_file(args.trace_out, "trace file", result.traced().save)
     if args.perfetto is not None:
         from flowsim.export import save_chrome_trace
 

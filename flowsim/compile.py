@@ -74,7 +74,9 @@ class CompiledFlow:
 
     Atoms are numbered by their position in ``names``; ``preds``/``succs`` hold those
     numbers in increasing order. ``retry_of[i]`` is the innermost retry controller of atom
-    ``i`` (for a retry controller: its parent's), or -1.
+    ``i`` (for a retry controller: its parent's), or -1. ``inside[r]`` lists, for retry
+    controller ``r``, the other atoms of its flow (nested ones included), in compile order;
+    its scope (:meth:`reachable`) is these plus the atoms that run after its flow.
     """
 
     name: str
@@ -92,6 +94,7 @@ class CompiledFlow:
     deciders: tuple[tuple[Decider, ...], ...]
     flow_of: tuple[str, ...]  # the name of the flow each atom is declared in
     root: Scope
+    inside: tuple[tuple[int, ...], ...]
 
     def __len__(self) -> int:
         return len(self.names)
@@ -413,6 +416,15 @@ def compile(flow: Flow, *, store: Mapping[str, Any] | None = None) -> CompiledFl
     deciders = _deciders(b, order, pos, node_to_decl) if b.edge_decider else ((),) * len(order)
     controllers = tuple(_controller(a, store) for a in atoms)
     _check_requires(atoms, preds, store)
+    root = _scope(flow, index)
+    inside: list[tuple[int, ...]] = [()] * len(atoms)
+    scopes = [root]
+    while scopes:
+        sc = scopes.pop()
+        if sc.retry is not None:
+            r = index[sc.retry]
+            inside[r] = tuple(index[a] for a in sc.atoms if a != sc.retry)
+        scopes.extend(ch for ch in sc.children if isinstance(ch, Scope))
     return CompiledFlow(
         name=flow.name,
         flow=flow,
@@ -428,7 +440,8 @@ def compile(flow: Flow, *, store: Mapping[str, Any] | None = None) -> CompiledFl
         retry_of=retry_of,
         deciders=deciders,
         flow_of=tuple(b.flow_of[d] for d in order),
-        root=_scope(flow, index),
+        root=root,
+        inside=tuple(inside),
     )
 
 

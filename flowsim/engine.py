@@ -28,8 +28,9 @@ from __future__ import annotations
 
 import heapq
 import random
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
+from functools import partial
 from types import MappingProxyType
 from typing import Any
 
@@ -60,7 +61,7 @@ from .states import (
     Intention,
 )
 from .timing import atom_random, pick_duration
-from .trace import Event, Resolution, Result, Trace
+from .trace import Event, LazyNames, Resolution, Result, Trace
 
 __all__ = ["simulate"]
 
@@ -94,12 +95,14 @@ def simulate(
     never_resolve: bool = _UNSET,
     strategy: Strategy | str = _UNSET,
     event_budget: int | None = _UNSET,
+    trace: bool = True,
 ) -> Result:
     """Run a flow and return its :class:`~flowsim.Result`.
 
     ``target`` is a flow (compiled here, with ``store``), a compiled flow, or a scenario
     (its options and store are used; keywords given here override its options). The
-    options are those of :class:`~flowsim.Options`.
+    options are those of :class:`~flowsim.Options`. ``trace=False`` keeps only the summary
+    and counts (``Result.trace`` is ``None``): a faster run for sweeps.
 
     >>> from flowsim import LinearFlow, Task
     >>> r = simulate(LinearFlow(name="f", children=[Task(name="a"), Task(name="b")]))
@@ -127,16 +130,28 @@ def simulate(
         "event_budget": event_budget,
     }
     options = replace(base, **{k: v for k, v in given.items() if v is not _UNSET})
-    return _Run(compiled, options).run()
+    if not isinstance(trace, bool):
+        raise ModelError(f"simulate(): trace must be True or False, got {trace!r}")
+    return _Run(compiled, options, record=trace).run()
+
+
+def _scope_names(c: CompiledFlow, r: int, with_r: bool) -> tuple[str, ...]:
+    names = c.names
+    return tuple(names[a] for a in ([r] if with_r else []) + c.reachable(r))
 
 
 class _Run:
     """The mutable state of one simulation; never escapes :func:`simulate`."""
 
-    def __init__(self, c: CompiledFlow, options: Options) -> None:
+    def __init__(
+        self, c: CompiledFlow, options: Options, *, record: bool = True, lazy: bool = True
+    ) -> None:
         n = len(c)
         self.c = c
         self.options = options
+        self.record = record  # keep every event and resolution (else only count them)
+        # lazy: touch only a retry's own flow, not the atoms after it (see settled())
+        self.lazy = lazy and not any(c.deciders)
         self.now = 0.0
         self.state: list[AtomState] = [PENDING] * n
         self.intent: list[Intention] = [EXECUTE] * n
@@ -150,6 +165,7 @@ class _Run:
         self.retry_values: dict[int, list[Any]] = {i: [] for i in self.history}
         self.rngs: dict[int, random.Random] = {}
         self.forward: dict[int, list[int]] = {}
+        self.exits: dict[int, list[int]] = {}
         # completions in flight: (end time, start number, atom, kind, failed, worker or -1)
         self.heap: list[tuple[float, int, int, int, bool, int]] = []
         self.started = 0
@@ -168,7 +184,9 @@ class _Run:
         self.wasted = 0.0
         # outcome
         self.events: list[Event] = []
+        self.n_events = 0
         self.resolutions: list[Resolution] = []
+        self.n_resolutions = 0
         self.retained = False  # an unresolved failure: nothing new starts
         self.flow_state = FlowState.PENDING
         self.halted = False  # stop_the_world: a failure stopped the world
@@ -181,14 +199,16 @@ class _Run:
     def emit(
         self, subject: str, name: str, state: str, attempt: int | None, worker: int | None
     ) -> None:
-        events = self.events
-        if len(events) >= self.budget:
+        n = self.n_events
+        if n >= self.budget:
             raise EventBudgetExceeded(
                 f"flow {self.c.name!r}: the run recorded {self.budget} events by time "
                 f"{self.now:g} without finishing; it may never end (e.g. AlwaysRetry around "
                 "an atom that always fails). If it is just long, raise event_budget."
             )
-        events.append(Event(self.now, len(events), subject, name, state, attempt, worker))
+        self.n_events = n + 1
+        if self.record:
+            self.events.append(Event(self.now, n, subject, name, state, attempt, worker))
 
     def set_state(self, i: int, new: AtomState, worker: int | None = None) -> None:
         old = self.state[i]
@@ -257,9 +277,13 @@ class _Run:
             ),
             worker_busy=MappingProxyType(dict(sorted(self.busy.items()))),
             wasted_work=self.wasted,
-            trace=Trace(c.name, tuple(self.events), tuple(self.resolutions)),
+            trace=Trace(c.name, tuple(self.events), tuple(self.resolutions))
+            if self.record
+            else None,
             compiled=c,
             options=self.options,
+            event_count=self.n_events,
+            resolution_count=self.n_resolutions,
         )
 
     # ------------------------------------------------------------------ completions
@@ -275,7 +299,7 @@ class _Run:
                 fail = not self.retry_execute(i)
             if fail:
                 self.set_state(i, FAILURE, w)
-                self.fail_seq[i] = len(self.events) - 1
+                self.fail_seq[i] = self.n_events - 1
                 failed.append(i)
             else:
                 self.set_state(i, SUCCESS, w)
@@ -313,34 +337,38 @@ class _Run:
         chain: list[tuple[str, Decision]] = []
         action, r, _ = self.determine(i, chain)
         intent = self.intent
+        names: Sequence[str]
         if action is Decision.RETRY:
             if intent[r] is not REVERT:  # a RETRY never overrides a REVERT (bug 2043808)
                 intent[r] = RETRY
-            scope = self.reach(r)
-            touched = [r, *scope]
+            marked: Sequence[int] = self.settled(r)
+            touched: Sequence[int] = [r, *marked]
+            names = LazyNames(partial(_scope_names, c, r, False))
         elif action is Decision.REVERT:
-            scope = [r, *self.reach(r)]
-            touched = scope
+            marked = touched = [r, *self.reach(r)]
+            names = LazyNames(partial(_scope_names, c, r, True))
         else:
-            scope = list(range(len(c)))
-            touched = scope
-        for a in scope:
+            marked = touched = range(len(c))
+            names = c.names
+        for a in marked:
             intent[a] = REVERT
         for a in touched:
             s = self.state[a]
             if s is SUCCESS or s is FAILURE:
                 self.add_cand(a)
-        self.resolutions.append(
-            Resolution(
-                time=self.now,
-                seq=self.fail_seq[i],
-                failed=c.names[i],
-                chain=tuple(chain),
-                action=action,
-                retry=c.names[r] if r >= 0 else None,
-                scope=tuple(c.names[a] for a in scope),
+        self.n_resolutions += 1
+        if self.record:
+            self.resolutions.append(
+                Resolution(
+                    time=self.now,
+                    seq=self.fail_seq[i],
+                    failed=c.names[i],
+                    chain=tuple(chain),
+                    action=action,
+                    retry=c.names[r] if r >= 0 else None,
+                    scope=names,
+                )
             )
-        )
 
     def determine(
         self, atom: int, chain: list[tuple[str, Decision]]
@@ -382,6 +410,33 @@ class _Run:
         if scope is None:
             scope = self.forward[r] = self.c.reachable(r)
         return scope
+
+    def settled(self, r: int) -> Sequence[int]:
+        """The atoms of retry ``r``'s scope whose intention a RETRY sets to REVERT, and
+        which its retry round resets: the whole scope, or (``lazy``) only ``r``'s flow.
+
+        Without deciders (so without IGNORE) an atom's descendants are PENDING while it
+        is PENDING. When ``r`` retries, an atom of its flow has failed; every atom after
+        the flow descends from it, so it is PENDING from before the resolution until the
+        retry round (it cannot start before the failed atom succeeds again), and marking
+        it REVERT and then resetting it to EXECUTE changes nothing anyone reads. Skipping
+        those atoms keeps the cost of a retry to the size of its flow, not of everything
+        downstream. The atoms right after the flow are checked to be PENDING.
+        """
+        if not self.lazy:
+            return self.reach(r)
+        c, state = self.c, self.state
+        exits = self.exits.get(r)
+        if exits is None:
+            own = {r, *c.inside[r]}
+            exits = self.exits[r] = sorted({s for a in own for s in c.succs[a] if s not in own})
+        for s in exits:
+            if state[s] is not PENDING:  # an engine bug, never a user error
+                raise FlowsimError(
+                    f"internal error: {c.names[s]!r} after the flow of retry "
+                    f"{c.names[r]!r} is {state[s]}, not PENDING"
+                )
+        return c.inside[r]
 
     # ------------------------------------------------------------------ readiness
     def add_cand(self, i: int) -> None:
@@ -624,7 +679,7 @@ class _Run:
     def start_round(self, r: int) -> None:
         """Retry controller ``r`` decided RETRY and its scope has reverted: run it again."""
         self.set_state(r, RETRYING)
-        for a in self.reach(r):
+        for a in self.settled(r):
             if self.state[a] is not PENDING:
                 self.set_state(a, PENDING)
             self.intent[a] = EXECUTE

@@ -131,13 +131,13 @@ def to_chrome_trace(result: Result) -> dict[str, Any]:
     first_free = max(tid_of_worker.values(), default=_FLOW_TID) + 1
     engine = sorted({s.name for s in all_spans if s.worker is None}, key=lambda n: order[n])
     tid_of_atom = {n: first_free + i for i, n in enumerate(engine)}
-    lanes = [(_FLOW_TID, f"flow {result.trace.flow}")]
+    lanes = [(_FLOW_TID, f"flow {result.compiled.name}")]
     lanes += [(tid_of_worker[w], f"worker {w}") for w in workers]
     lanes += [(tid_of_atom[n], f"{n} (no worker)") for n in engine]
 
     o = result.options
     workers_text = "unlimited workers" if o.workers is None else f"{o.workers} workers"
-    meta = [_meta("process_name", _FLOW_TID, {"name": f"{result.trace.flow} ({o.strategy})"})]
+    meta = [_meta("process_name", _FLOW_TID, {"name": f"{result.compiled.name} ({o.strategy})"})]
     meta.append(_meta("process_labels", _FLOW_TID, {"labels": workers_text}))
     for k, (tid, lane) in enumerate(lanes):
         meta.append(_meta("thread_name", tid, {"name": lane}))
@@ -171,7 +171,7 @@ def to_chrome_trace(result: Result) -> dict[str, Any]:
         "traceEvents": meta + events,
         "displayTimeUnit": "ms",
         "otherData": {
-            "flow": result.trace.flow,
+            "flow": result.compiled.name,
             "strategy": str(o.strategy),
             "workers": o.workers,
             "seed": o.seed,

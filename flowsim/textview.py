@@ -185,7 +185,7 @@ def timeline(result: Result, *, width: int = 60, span: float | None = None) -> s
         axis.extend(" " * (j * per - len(axis)))
         axis.extend(text)
     lines = [
-        f"{result.trace.flow} ({result.options.strategy}, {_workers(result)}): "
+        f"{result.compiled.name} ({result.options.strategy}, {_workers(result)}): "
         f"1 column = {_frac_text(step)} time unit{'' if step == 1 else 's'}",
         ("time".ljust(label_w) + "".join(axis)).rstrip(),
     ]
@@ -245,7 +245,7 @@ def summary(result: Result) -> str:
     names = result.compiled.names
     o = result.options
     lines = [
-        f"flow {result.trace.flow}: {result.flow_state} ({o.strategy}, {_workers(result)}, "
+        f"flow {result.compiled.name}: {result.flow_state} ({o.strategy}, {_workers(result)}, "
         f"seed {o.seed})",
         f"makespan: {_num(result.makespan)}",
         f"wasted work: {_num(result.wasted_work)}",

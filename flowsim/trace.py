@@ -12,12 +12,12 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple, overload
 
-from .errors import ScenarioError
+from .errors import FlowsimError, ScenarioError
 from .states import AtomState, Decision, FlowState
 
 if TYPE_CHECKING:
@@ -46,6 +46,55 @@ class Event(NamedTuple):
     worker: int | None
 
 
+class LazyNames(Sequence[str]):
+    """A tuple of names computed on first use (a resolution's scope in a large flow can
+    name most of the flow, and most scopes are never read). It compares and hashes like
+    the tuple it stands for, and pickles as that tuple.
+    """
+
+    __slots__ = ("_make", "_names")
+
+    def __init__(self, make: Callable[[], tuple[str, ...]]) -> None:
+        self._make: Callable[[], tuple[str, ...]] | None = make
+        self._names: tuple[str, ...] | None = None
+
+    def _get(self) -> tuple[str, ...]:
+        if self._names is None:
+            assert self._make is not None
+            self._names, self._make = self._make(), None
+        return self._names
+
+    @overload
+    def __getitem__(self, i: int) -> str: ...
+    @overload
+    def __getitem__(self, i: slice) -> tuple[str, ...]: ...
+    def __getitem__(self, i: int | slice) -> str | tuple[str, ...]:
+        return self._get()[i]
+
+    def __len__(self) -> int:
+        return len(self._get())
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._get())
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._get()
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, LazyNames):
+            other = other._get()
+        return self._get() == other
+
+    def __hash__(self) -> int:
+        return hash(self._get())
+
+    def __repr__(self) -> str:
+        return repr(self._get())
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (tuple, (self._get(),))
+
+
 @dataclass(frozen=True, slots=True)
 class Resolution:
     """How one execute failure was resolved.
@@ -54,7 +103,8 @@ class Resolution:
     controllers consulted, innermost first, with their decisions; ``action`` what was
     applied: RETRY (``retry``'s scope is reverted and run again), REVERT (``retry`` and its
     scope are reverted) or REVERT_ALL (``retry`` is None); ``scope`` the atoms whose
-    intention was set to REVERT, in compile order.
+    intention was set to REVERT, in compile order (a tuple, or from :func:`flowsim.simulate`
+    a :class:`LazyNames` that is computed when first read and equals that tuple).
     """
 
     time: float
@@ -63,7 +113,7 @@ class Resolution:
     chain: tuple[tuple[str, Decision], ...]
     action: Decision
     retry: str | None
-    scope: tuple[str, ...]
+    scope: Sequence[str]
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -194,7 +244,9 @@ class Result:
     ``executions``/``reverts`` count execute and revert calls per atom;
     ``retry_values`` lists what each retry controller's execute returned, in order;
     ``worker_busy`` is the busy time per worker; ``wasted_work`` is the total duration of
-    executes that were later reverted (the execute of the failed atom included).
+    executes that were later reverted (the execute of the failed atom included);
+    ``event_count`` and ``resolution_count`` count the trace's records. ``trace`` is
+    ``None`` for a run simulated with ``trace=False`` (counts only, for sweeps).
     """
 
     flow_state: FlowState
@@ -205,22 +257,35 @@ class Result:
     retry_values: Mapping[str, tuple[Any, ...]]
     worker_busy: Mapping[int, float]
     wasted_work: float
-    trace: Trace
+    trace: Trace | None
     compiled: CompiledFlow
     options: Options
+    event_count: int
+    resolution_count: int
+
+    def traced(self) -> Trace:
+        """The trace; a clear error for a run simulated with ``trace=False``."""
+        if self.trace is None:
+            raise FlowsimError(
+                f"flow {self.compiled.name!r} was simulated with trace=False, which keeps "
+                "only the summary and counts; simulate it again without trace=False to "
+                "see, check, plot or export its events"
+            )
+        return self.trace
 
     @property
     def events(self) -> tuple[Event, ...]:
-        return self.trace.events
+        return self.traced().events
 
     @property
     def resolutions(self) -> tuple[Resolution, ...]:
-        return self.trace.resolutions
+        return self.traced().resolutions
 
     def to_dict(self) -> dict[str, Any]:
         """The ``flowsim run --json`` object."""
+        trace = self.traced()
         return {
-            "flow": self.trace.flow,
+            "flow": trace.flow,
             "flow_state": str(self.flow_state),
             "makespan": self.makespan,
             "executions": dict(self.executions),
@@ -229,6 +294,6 @@ class Result:
             "retry_values": {k: list(v) for k, v in self.retry_values.items()},
             "worker_busy": {str(k): v for k, v in self.worker_busy.items()},
             "wasted_work": self.wasted_work,
-            "events": [_event_dict(e) for e in self.trace.events],
-            "resolutions": [r.to_dict() for r in self.trace.resolutions],
+            "events": [_event_dict(e) for e in trace.events],
+            "resolutions": [r.to_dict() for r in trace.resolutions],
         }

@@ -1058,3 +1058,19 @@ def test_stop_the_world_requeues_work_that_was_waiting_for_a_worker_when_it_stop
         "14 F SUCCESS #2 @0",
         "14 root SUCCESS",
     ]
+
+
+def test_trace_false_keeps_counts_and_says_why_events_are_missing() -> None:
+    flow = LinearFlow(name="f", children=[Task(name="a"), Task(name="b", fails_on=[1])])
+    light = simulate(flow, trace=False)
+    assert light.trace is None
+    assert (light.flow_state, light.makespan, light.event_count, light.resolution_count) == (
+        FlowState.REVERTED,
+        4.0,
+        len(simulate(flow).events),
+        1,
+    )
+    with pytest.raises(FlowsimError, match="'f' was simulated with trace=False"):
+        _ = light.events
+    with pytest.raises(ModelError, match="trace must be True or False, got 'no'"):
+        simulate(flow, trace="no")  # type: ignore[arg-type]
