@@ -1,0 +1,464 @@
+"""flowsim's performance benchmark (``make bench``): flowsim, a SimPy model and a bare heapq
+loop on the same seeded workload (see ``workload.py``), side by side.
+
+For every size N, workers W in (4, unlimited) and failure probability p in (0, 0.1), the
+implementations run interleaved (flowsim, flowsim-light, simpy, simpy-heap, heapq,
+flowsim, ...) for ``--reps`` rounds, each measurement in a fresh subprocess (so that its
+peak RSS is its own). The table reports medians, and the median (min-max) of the
+per-round ratios.
+
+flowsim is timed in three steps: build (the Task/flow objects), compile, simulate (with
+the full trace; ``flowsim-light`` is ``simulate(..., trace=False)``). The SimPy time is
+the model's construction plus ``env.run()`` (``simpy``: PriorityResource as shipped;
+``simpy-heap``: its queue kept as a heap, see ``simpy_model.py``); the heapq time is its
+loop. Building the workload's plain lists is timed apart and reported in the details.
+
+The first round of each configuration also writes every task's start times (after the
+measurements); the parent then checks that flowsim, the SimPy models and heapq produced
+the same makespan and start times (exactly, with ``==``), and exits non-zero on a
+mismatch. A separate untimed child per N measures with tracemalloc the memory a
+trace-light simulation allocates per atom.
+
+Usage: ``python benchmarks/run.py [--quick] [--sizes 1000,10000] [--reps 3]``;
+``--profile 100000`` prints a pyinstrument profile of one full-trace simulation instead.
+"""
+
+from __future__ import annotations
+
+import argparse
+import inspect
+import json
+import marshal
+import os
+import platform
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import tracemalloc
+from pathlib import Path
+from time import perf_counter  # noqa: TID251 (the benchmark measures wall time)
+from typing import Any
+
+from floor import Starts, run_floor
+from workload import Workload, build_flow, make_workload
+
+import flowsim as fs
+
+HERE = Path(__file__).resolve().parent
+IMPLS = ("flowsim", "flowsim-light", "simpy", "simpy-heap", "heapq")
+SIZES = (1_000, 10_000, 100_000, 1_000_000)
+
+
+def has_light_mode() -> bool:
+    """Whether this flowsim's ``simulate`` takes ``trace=False``."""
+    return "trace" in inspect.signature(fs.simulate).parameters
+
+
+def maxrss_kib() -> int:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
+
+
+# --------------------------------------------------------------------------- children
+
+
+def flowsim_starts(w: Workload, result: fs.Result) -> Starts:
+    """Task start times from a full trace (retry controllers ``r{i}`` left out)."""
+    first, revert, final = [-1.0] * w.n, [-1.0] * w.n, [-1.0] * w.n
+    fails = w.fails
+    for e in result.events:
+        if e.subject != "atom" or e.name[0] != "t":
+            continue
+        i = int(e.name[1:])
+        if e.state == "RUNNING":
+            if fails[i] and e.attempt == 1:
+                first[i] = e.time
+            else:
+                final[i] = e.time
+        elif e.state == "REVERTING":
+            revert[i] = e.time
+    return first, revert, final
+
+
+def child_time(impl: str, n: int, workers: int | None, p: float, dump: str | None) -> None:
+    """Time one implementation on one configuration; print one JSON line."""
+    rss0 = maxrss_kib()
+    t0 = perf_counter()
+    w = make_workload(n, fail_p=p)
+    out: dict[str, Any] = {"impl": impl, "workload_s": perf_counter() - t0}
+    starts: Starts | None = None
+    if impl in ("flowsim", "flowsim-light"):
+        light = impl == "flowsim-light"
+        if light and not has_light_mode():
+            print(json.dumps({"impl": impl, "na": True}))
+            return
+        kwargs: dict[str, Any] = {"trace": False} if light else {}
+        t0 = perf_counter()
+        flow = build_flow(w)
+        t1 = perf_counter()
+        compiled = fs.compile(flow)
+        t2 = perf_counter()
+        result = fs.simulate(compiled, workers=workers, **kwargs)
+        t3 = perf_counter()
+        out |= {"build_s": t1 - t0, "compile_s": t2 - t1, "simulate_s": t3 - t2}
+        out["atoms"] = len(compiled)
+        if result.flow_state is not fs.FlowState.SUCCESS:
+            raise SystemExit(f"flowsim ended {result.flow_state}, expected SUCCESS")
+        makespan = result.makespan
+        if not light:
+            out["events"] = len(result.events)
+    elif impl in ("simpy", "simpy-heap"):
+        from simpy_model import build_simpy  # SimPy is imported by this child only
+
+        t0 = perf_counter()
+        run = build_simpy(w, workers, heap_queue=impl == "simpy-heap")
+        t1 = perf_counter()
+        makespan, starts = run()
+        t2 = perf_counter()
+        out |= {"construct_s": t1 - t0, "run_s": t2 - t1, "simulate_s": t2 - t0}
+    elif impl == "heapq":
+        t0 = perf_counter()
+        makespan, starts = run_floor(w, workers)
+        out["simulate_s"] = perf_counter() - t0
+    else:
+        raise SystemExit(f"unknown implementation {impl!r}")
+    out |= {"makespan": makespan, "rss_kib": maxrss_kib(), "rss0_kib": rss0}
+    if (
+        dump and impl != "flowsim-light"
+    ):  # after every measurement: extracting start times costs nothing reported
+        if impl == "flowsim":
+            starts = flowsim_starts(w, result)
+        with open(dump, "wb") as f:
+            marshal.dump((makespan, starts), f)
+    print(json.dumps(out))
+
+
+def child_mem(n: int) -> None:
+    """Peak memory a simulation allocates per atom (W=4, p=0.1), above the compiled flow."""
+    w = make_workload(n, fail_p=0.1)
+    compiled = fs.compile(build_flow(w))
+    light = has_light_mode()
+    kwargs: dict[str, Any] = {"trace": False} if light else {}
+    tracemalloc.start()
+    before = tracemalloc.get_traced_memory()[0]
+    result = fs.simulate(compiled, workers=4, **kwargs)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert result.flow_state is fs.FlowState.SUCCESS
+    per_atom = (peak - before) / len(compiled)
+    print(json.dumps({"bytes_per_atom": per_atom, "atoms": len(compiled), "light": light}))
+
+
+def child_profile(n: int) -> None:
+    """Print a pyinstrument profile of one full-trace simulation (W=4, p=0.1)."""
+    from pyinstrument import Profiler
+
+    compiled = fs.compile(build_flow(make_workload(n, fail_p=0.1)))
+    profiler = Profiler(interval=0.0005)
+    with profiler:
+        fs.simulate(compiled, workers=4)
+    print(profiler.output_text(unicode=False, color=False))
+
+
+# --------------------------------------------------------------------------- parent
+
+
+def spawn(args: list[str], timeout: float) -> dict[str, Any] | None:
+    """Run this script as a child; its JSON line, or None if it timed out."""
+    cmd = [sys.executable, str(Path(__file__).resolve()), "--child", *args]
+    try:
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, check=False)
+    except subprocess.TimeoutExpired:
+        print(f"  timed out after {timeout:g} s: {' '.join(args)}", file=sys.stderr)
+        return None
+    if proc.returncode != 0:
+        raise SystemExit(f"child {' '.join(args)} failed:\n{proc.stderr}")
+    result: dict[str, Any] = json.loads(proc.stdout.strip().splitlines()[-1])
+    return result
+
+
+def median(values: list[float]) -> float | None:
+    return statistics.median(values) if values else None
+
+
+def fmt(x: float | None, digits: int = 3) -> str:
+    if x is None:
+        return "n/a"
+    return f"{x:.{digits}f}" if x < 100 else f"{x:,.0f}"
+
+
+def fmt_ratio(values: list[float]) -> str:
+    if not values:
+        return "n/a"
+    med = f"{statistics.median(values):.1f}"
+    if len(values) == 1:
+        return med
+    return f"{med} ({min(values):.1f}-{max(values):.1f})"
+
+
+def compare(name: str, a: tuple[float, Starts], b: tuple[float, Starts]) -> str | None:
+    """None if ``a`` (flowsim) and ``b`` agree exactly; else the first difference."""
+    if a[0] != b[0]:
+        return f"makespan: flowsim {a[0]!r}, {name} {b[0]!r}"
+    what = ("failed first execute start", "revert start", "successful execute start")
+    for k in range(3):
+        xs, ys = a[1][k], b[1][k]
+        if xs != ys:
+            i = next(i for i in range(len(xs)) if xs[i] != ys[i])
+            return f"task t{i} {what[k]}: flowsim {xs[i]!r}, {name} {ys[i]!r}"
+    return None
+
+
+def machine() -> str:
+    cpu = platform.processor() or "unknown CPU"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    try:
+        import simpy
+
+        simpy_version = simpy.__version__
+    except ImportError:
+        simpy_version = "not installed"
+
+    def git(*args: str) -> str:
+        proc = subprocess.run(["git", *args], capture_output=True, text=True, cwd=HERE)
+        return proc.stdout.strip()
+
+    commit = git("rev-parse", "--short", "HEAD") or "unknown"
+    if git("status", "--porcelain", "--untracked-files=no"):
+        commit += " (dirty)"
+    return (
+        f"Machine: {cpu}, {os.cpu_count()} cores; Python {platform.python_version()}; "
+        f"SimPy {simpy_version}; flowsim commit {commit}"
+    )
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--sizes", default=",".join(map(str, SIZES)), help="comma-separated N")
+    ap.add_argument("--reps", type=int, help="rounds per configuration (default 3, 1 for 1M)")
+    ap.add_argument(
+        "--simpy-max",
+        type=int,
+        default=100_000,
+        help="largest N for the plain SimPy model with W=4 (quadratic: ~45 min at 1M)",
+    )
+    ap.add_argument("--quick", action="store_true", help="N = 1,000 and 10,000, one round")
+    ap.add_argument("--timeout", type=float, default=1800, help="seconds per measurement")
+    ap.add_argument("--profile", type=int, metavar="N", help="profile one N-task run")
+    ap.add_argument("--child", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.child is not None:
+        kind, *rest = args.child
+        if kind == "time":
+            impl, n, wk, p, dump = rest
+            workers = None if wk == "none" else int(wk)
+            child_time(impl, int(n), workers, float(p), dump or None)
+        elif kind == "mem":
+            child_mem(int(rest[0]))
+        else:
+            child_profile(int(rest[0]))
+        return 0
+    if args.profile:
+        script = str(Path(__file__).resolve())
+        return subprocess.call([sys.executable, script, "--child", "profile", str(args.profile)])
+    sizes = [1_000, 10_000] if args.quick else [int(s) for s in args.sizes.split(",")]
+    light = has_light_mode()
+    started = perf_counter()
+    rows: list[str] = []
+    details: list[str] = []
+    memory: list[str] = []
+    problems: list[str] = []
+    checked: list[str] = []
+    skipped: list[str] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for n in sizes:
+            reps = args.reps or (1 if args.quick or n > 100_000 else 3)
+            full_rss: list[tuple[int, int]] = []
+            for workers in (4, None):
+                for p in (0.0, 0.1):
+                    label = f"N={n:,} W={'inf' if workers is None else workers} p={p:g}"
+                    impls = [i for i in IMPLS if i != "flowsim-light" or light]
+                    if workers is None:  # no resource at all: simpy-heap is simpy
+                        impls.remove("simpy-heap")
+                    elif n > args.simpy_max:
+                        impls.remove("simpy")
+                        skipped.append(label)
+                    print(f"{label}: {reps} round(s) of {', '.join(impls)}", file=sys.stderr)
+                    wk = "none" if workers is None else str(workers)
+                    got: dict[str, list[dict[str, Any] | None]] = {i: [] for i in impls}
+                    dumps = {i: str(Path(tmp) / f"{i}.marshal") for i in impls}
+                    for k in range(reps):
+                        for impl in impls:
+                            dump = dumps[impl] if k == 0 else ""
+                            t0 = perf_counter()
+                            r = spawn(["time", impl, str(n), wk, str(p), dump], args.timeout)
+                            got[impl].append(r)
+                            sim = fmt(r.get("simulate_s")) if r else "timeout"
+                            print(
+                                f"  {impl}: simulate {sim} s (child {perf_counter() - t0:.1f} s)",
+                                file=sys.stderr,
+                            )
+                    rows.append(table_row(n, workers, p, got))
+                    details.append(details_row(n, workers, p, got))
+                    full_rss += [(r["rss_kib"], r["rss0_kib"]) for r in got["flowsim"] if r]
+                    problem = check(label, impls, dumps, got)
+                    if problem:
+                        problems.append(problem)
+                        print(f"  MISMATCH {problem}", file=sys.stderr)
+                    else:
+                        checked.append(label)
+            mem = spawn(["mem", str(n)], args.timeout)
+            memory.append(memory_row(n, full_rss, mem))
+    elapsed = perf_counter() - started
+    print_tables(rows, details, memory, light)
+    print()
+    print(machine())
+    print(f"Benchmark wall time: {elapsed:.0f} s")
+    if skipped:
+        print(f"Plain SimPy (W=4) not run above N={args.simpy_max:,}: {'; '.join(skipped)}")
+    if problems:
+        print(f"schedule check: MISMATCH in {len(problems)} configuration(s):")
+        for p in problems:
+            print(f"  {p}")
+        return 1
+    print(
+        f"schedule check: OK ({len(checked)} configurations: makespan and every task's start "
+        "times exactly equal (==) in flowsim (full trace), SimPy, SimPy-heap and heapq, "
+        "wherever they ran; the trace-light makespan equal too)"
+    )
+    return 0
+
+
+def check(
+    label: str, impls: list[str], dumps: dict[str, str], got: dict[str, list[Any]]
+) -> str | None:
+    """Compare the first round's start times; None if all agree, else the difference."""
+    if got["flowsim"][0] is None:
+        return f"{label}: flowsim timed out, nothing to compare"
+    with open(dumps["flowsim"], "rb") as f:
+        ref = marshal.load(f)
+    for impl in ("simpy", "simpy-heap", "heapq"):
+        if impl in impls and got[impl][0] is not None:
+            with open(dumps[impl], "rb") as f:
+                diff = compare(impl, ref, marshal.load(f))
+            if diff:
+                return f"{label}: {diff}"
+    if "flowsim-light" in impls and got["flowsim-light"][0] is not None:
+        light = got["flowsim-light"][0]["makespan"]
+        if light != ref[0]:
+            return f"{label}: makespan: flowsim {ref[0]!r}, flowsim-light {light!r}"
+    return None
+
+
+Runs = dict[str, list[dict[str, Any] | None]]
+
+
+def times(got: Runs, impl: str, key: str = "simulate_s") -> list[float | None]:
+    """One value per round (None where the run timed out or the implementation is n/a)."""
+    return [r[key] if r and key in r else None for r in got.get(impl, [])]
+
+
+def med(got: Runs, impl: str, key: str = "simulate_s") -> float | None:
+    return median([x for x in times(got, impl, key) if x is not None])
+
+
+def ratios(a: list[float | None], b: list[float | None]) -> list[float]:
+    """Per-round ratios a_k / b_k."""
+    return [x / y for x, y in zip(a, b, strict=False) if x is not None and y]
+
+
+def table_row(n: int, workers: int | None, p: float, got: Runs) -> str:
+    full = times(got, "flowsim")
+    sim = med(got, "flowsim")
+    rss = median([r["rss_kib"] / 1024 for r in got["flowsim"] if r])
+    cells = [
+        f"{n:,}",
+        "inf" if workers is None else str(workers),
+        f"{p:g}",
+        fmt(med(got, "flowsim", "build_s")),
+        fmt(med(got, "flowsim", "compile_s")),
+        fmt(sim),
+        fmt(med(got, "flowsim-light")),
+        f"{n / sim:,.0f}" if sim else "n/a",
+        fmt(med(got, "simpy")),
+        fmt(med(got, "simpy-heap")),
+        fmt(med(got, "heapq")),
+        fmt_ratio(ratios(times(got, "simpy"), full)),
+        fmt_ratio(ratios(times(got, "simpy-heap"), full)),
+        fmt_ratio(ratios(full, times(got, "heapq"))),
+        fmt_ratio(ratios(full, times(got, "flowsim-light"))),
+        fmt(rss, 0),
+    ]
+    return "| " + " | ".join(cells) + " |"
+
+
+def details_row(n: int, workers: int | None, p: float, got: Runs) -> str:
+    first = got["flowsim"][0] or {}
+    cells = [
+        f"{n:,}",
+        "inf" if workers is None else str(workers),
+        f"{p:g}",
+        fmt(med(got, "flowsim", "workload_s")),
+        fmt(med(got, "simpy", "construct_s")),
+        fmt(med(got, "simpy", "run_s")),
+        fmt(med(got, "simpy-heap", "construct_s")),
+        fmt(med(got, "simpy-heap", "run_s")),
+        f"{first.get('atoms', 0):,}",
+        f"{first.get('events', 0):,}",
+        f"{first.get('makespan', float('nan')):,.2f}",
+        str(len(got["flowsim"])),
+    ]
+    return "| " + " | ".join(cells) + " |"
+
+
+def memory_row(n: int, full_rss: list[tuple[int, int]], mem: dict[str, Any] | None) -> str:
+    peak = max((r for r, _ in full_rss), default=0)
+    per_task = max(((r - r0) * 1024 / n for r, r0 in full_rss), default=0)
+    state = f"{mem['bytes_per_atom']:.0f}" if mem else "n/a"
+    if mem and not mem["light"]:
+        state += " (full trace: trace=False not available)"
+    return f"| {n:,} | {peak / 1024:.0f} | {per_task:,.0f} | {state} |"
+
+
+def print_tables(rows: list[str], details: list[str], memory: list[str], light: bool) -> None:
+    print(
+        "| N | W | p | build s | compile s | simulate s (full) | simulate s (light) "
+        "| tasks/s (full) | SimPy s | SimPy-heap s | heapq s | SimPy/flowsim "
+        "| SimPy-heap/flowsim | flowsim/heapq | full/light | peak RSS MB (full) |"
+    )
+    print("|" + "---:|" * 16)
+    print("\n".join(rows))
+    print()
+    print(
+        "Times are medians over the rounds; a ratio is the median (min-max) of the per-round "
+        "ratios. SimPy: PriorityResource as shipped (it re-sorts its queue on every request); "
+        "SimPy-heap: the same model with the queue kept as a heap (only with W=4: with "
+        "unlimited workers there is no resource). tasks/s = N / simulate s (full)."
+    )
+    if not light:
+        print("flowsim-light: n/a, this flowsim's simulate() has no trace= keyword.")
+    print()
+    print(
+        "| N | W | p | workload s | SimPy construct s | SimPy run s | SimPy-heap construct s "
+        "| SimPy-heap run s | atoms | trace events | makespan | rounds |"
+    )
+    print("|" + "---:|" * 12)
+    print("\n".join(details))
+    print()
+    print(
+        "| N | peak RSS MB (full trace, any W, p) | RSS above start per task, bytes "
+        "| simulation state bytes/atom (tracemalloc, W=4, p=0.1, trace-light) |"
+    )
+    print("|" + "---:|" * 4)
+    print("\n".join(memory))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
