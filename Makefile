@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint lab nightly mutate clean
+.PHONY: demo test lint lab nightly mutate bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -27,6 +27,15 @@ mutate: $(STAMP)  ## mutation testing of engine, compile, retries, checks, oracl
 	$(BIN)/python -c "import json; s = json.load(open('mutants/mutmut-cicd-stats.json')); \
 	k, v = s['killed'] + s['timeout'], s['survived'] + s['no_tests']; \
 	print(f'mutation score: {k}/{k + v} = {k / max(k + v, 1):.1%} killed ({s})')"
+
+BENCH_STAMP := $(VENV)/.installed-bench
+
+$(BENCH_STAMP): $(STAMP) pyproject.toml
+	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
+	touch $(BENCH_STAMP)
+
+bench: $(BENCH_STAMP)  ## flowsim vs a SimPy model vs a bare heapq loop, N = 1k..1M (BENCH_ARGS=--quick)
+	$(BIN)/python benchmarks/run.py $(BENCH_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff format --check flowsim tests property_tests
