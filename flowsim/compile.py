@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
 
+from ._gc import gc_paused
 from .errors import CompileError
 from .model import (
     Atom,
@@ -361,7 +362,11 @@ def compile(flow: Flow, *, store: Mapping[str, Any] | None = None) -> CompiledFl
         raise CompileError(
             f"compile() takes a flow (LinearFlow, UnorderedFlow or GraphFlow), got {flow!r}"
         )
-    store = dict(store or {})
+    with gc_paused():
+        return _compile(flow, dict(store or {}))
+
+
+def _compile(flow: Flow, store: dict[str, Any]) -> CompiledFlow:
     b = _Builder(flow)
     b.check_names()
     b.compile_flow(flow, -1)

@@ -34,6 +34,7 @@ from functools import partial
 from types import MappingProxyType
 from typing import Any
 
+from ._gc import gc_paused
 from .compile import CompiledFlow, compile
 from .errors import EventBudgetExceeded, FlowsimError, ModelError
 from .model import (
@@ -84,6 +85,8 @@ I_IGNORE = Intention.IGNORE
 _EXEC = 0  # completion kinds
 _REV = 1
 
+_new_event = tuple.__new__  # Event(...) without NamedTuple's Python-level __new__
+
 
 def simulate(
     target: Flow | CompiledFlow | Scenario,
@@ -132,7 +135,8 @@ def simulate(
     options = replace(base, **{k: v for k, v in given.items() if v is not _UNSET})
     if not isinstance(trace, bool):
         raise ModelError(f"simulate(): trace must be True or False, got {trace!r}")
-    return _Run(compiled, options, record=trace).run()
+    with gc_paused():
+        return _Run(compiled, options, record=trace).run()
 
 
 def _scope_names(c: CompiledFlow, r: int, with_r: bool) -> tuple[str, ...]:
@@ -170,17 +174,25 @@ class _Run:
         self.heap: list[tuple[float, int, int, int, bool, int]] = []
         self.started = 0
         self.running = 0
-        # ready work: (class, -priority, atom); class 0 = revert / retry round, 1 = execute
-        self.ready_tasks: list[tuple[int, int, int]] = []
-        self.ready_retries: list[tuple[int, int, int]] = []
+        # ready work, as one int per atom ordered like (class, -priority, atom): class 0 =
+        # revert or retry round, 1 = execute; key = (class * R + priority rank) * n + atom
+        self.ready_tasks: list[int] = []
+        self.ready_retries: list[int] = []
+        prios = sorted({a.priority for a in c.atoms}, reverse=True)
+        rank = {p: k for k, p in enumerate(prios)}
+        self.n = n
+        self.rank = [rank[a.priority] * n for a in c.atoms] if len(prios) > 1 else None
+        self.exec_base = len(prios) * n  # the first key of class 1
         self.queued = [False] * n
         self.cand: list[int] = []
         self.is_cand = [False] * n
+        # lazy mode: how many direct predecessors of each atom are not yet SUCCESS with
+        # intention EXECUTE (with no IGNORE, an atom may execute when this is 0)
+        self.blocked = [len(p) for p in c.preds] if self.lazy else []
         # workers
         self.limit = options.workers
         self.free_workers: list[int] = list(range(options.workers or 0))
-        self.next_worker = 0 if options.workers is None else options.workers
-        self.busy: dict[int, float] = {w: 0.0 for w in range(options.workers or 0)}
+        self.busy: list[float] = [0.0] * (options.workers or 0)  # per worker
         self.wasted = 0.0
         # outcome
         self.events: list[Event] = []
@@ -208,7 +220,9 @@ class _Run:
             )
         self.n_events = n + 1
         if self.record:
-            self.events.append(Event(self.now, n, subject, name, state, attempt, worker))
+            self.events.append(
+                _new_event(Event, (self.now, n, subject, name, state, attempt, worker))
+            )
 
     def set_state(self, i: int, new: AtomState, worker: int | None = None) -> None:
         old = self.state[i]
@@ -275,7 +289,7 @@ class _Run:
             retry_values=MappingProxyType(
                 {names[i]: tuple(v) for i, v in self.retry_values.items()}
             ),
-            worker_busy=MappingProxyType(dict(sorted(self.busy.items()))),
+            worker_busy=MappingProxyType(dict(enumerate(self.busy))),
             wasted_work=self.wasted,
             trace=Trace(c.name, tuple(self.events), tuple(self.resolutions))
             if self.record
@@ -302,11 +316,17 @@ class _Run:
                 self.fail_seq[i] = self.n_events - 1
                 failed.append(i)
             else:
-                self.set_state(i, SUCCESS, w)
-                if self.intent[i] is EXECUTE:
+                if self.state[i] is RUNNING:  # always allowed: skip set_state's check
+                    self.state[i] = SUCCESS
+                    self.emit("atom", c.names[i], SUCCESS, self.exec_calls[i], w)
+                else:
+                    self.set_state(i, SUCCESS, w)
+                if self.intent[i] is not EXECUTE:  # its scope was resolved while it ran
+                    self.add_cand(i)  # now it reverts
+                elif self.lazy:
+                    self.unblock(i)
+                else:
                     self.cand_succs(i)
-                else:  # its scope was resolved while it ran: now it reverts
-                    self.add_cand(i)
         elif fail:
             self.set_state(i, REVERT_FAILURE, w)
             self.retained = True
@@ -340,6 +360,7 @@ class _Run:
         names: Sequence[str]
         if action is Decision.RETRY:
             if intent[r] is not REVERT:  # a RETRY never overrides a REVERT (bug 2043808)
+                self.block(r)
                 intent[r] = RETRY
             marked: Sequence[int] = self.settled(r)
             touched: Sequence[int] = [r, *marked]
@@ -351,6 +372,7 @@ class _Run:
             marked = touched = range(len(c))
             names = c.names
         for a in marked:
+            self.block(a)
             intent[a] = REVERT
         for a in touched:
             s = self.state[a]
@@ -439,6 +461,22 @@ class _Run:
         return c.inside[r]
 
     # ------------------------------------------------------------------ readiness
+    def unblock(self, i: int) -> None:
+        """Lazy mode: ``i`` is now SUCCESS with intention EXECUTE; queue what that frees."""
+        blocked, state, intent, c = self.blocked, self.state, self.intent, self.c
+        for s in c.succs[i]:
+            b = blocked[s] = blocked[s] - 1
+            if b == 0 and state[s] is PENDING and intent[s] is EXECUTE and not self.queued[s]:
+                self.queue(s, 1)
+
+    def block(self, i: int) -> None:
+        """Lazy mode: before ``i``'s intention changes from EXECUTE, count it as not done
+        for its successors if it was SUCCESS."""
+        if self.lazy and self.state[i] is SUCCESS and self.intent[i] is EXECUTE:
+            blocked = self.blocked
+            for s in self.c.succs[i]:
+                blocked[s] += 1
+
     def add_cand(self, i: int) -> None:
         if not self.is_cand[i]:
             self.is_cand[i] = True
@@ -506,7 +544,9 @@ class _Run:
         return True
 
     def can_execute(self, i: int) -> bool:
-        return self.state[i] is PENDING and self.intent[i] is EXECUTE and self.preds_done(i)
+        if self.state[i] is not PENDING or self.intent[i] is not EXECUTE:
+            return False
+        return self.blocked[i] == 0 if self.lazy else self.preds_done(i)
 
     def can_revert(self, i: int) -> bool:
         s, w = self.state[i], self.intent[i]
@@ -529,11 +569,12 @@ class _Run:
                 cls = 0
             else:
                 continue
-            self.queued[i] = True
-            heapq.heappush(
-                self.ready_retries if c.is_retry[i] else self.ready_tasks,
-                (cls, -c.atoms[i].priority, i),
-            )
+            self.queue(i, cls)
+
+    def queue(self, i: int, cls: int) -> None:
+        self.queued[i] = True
+        key = (self.exec_base if cls else 0) + (self.rank[i] if self.rank else 0) + i
+        heapq.heappush(self.ready_retries if self.c.is_retry[i] else self.ready_tasks, key)
 
     def decided_no(self, i: int) -> bool:
         """Apply the static deciders on links into atom ``i``; True if it was ignored."""
@@ -571,7 +612,8 @@ class _Run:
 
     # ------------------------------------------------------------------ starting work
     def schedule(self) -> None:
-        self.check_candidates()
+        if self.cand:
+            self.check_candidates()
         if self.retained:
             return  # an unresolved failure: running work drains, nothing new starts
         if not self.halted:
@@ -592,12 +634,16 @@ class _Run:
             self.start_ready(revert_only=False)
 
     def valid(self, i: int) -> bool:
-        return self.can_revert(i) if self.state[i] is not PENDING else self.can_execute(i)
+        if self.state[i] is not PENDING:
+            return self.can_revert(i)
+        if self.intent[i] is not EXECUTE:
+            return False
+        return self.blocked[i] == 0 if self.lazy else self.preds_done(i)
 
     def has_ready(self) -> bool:
         for heap in (self.ready_retries, self.ready_tasks):
             while heap:
-                i = heap[0][2]
+                i = heap[0] % self.n
                 if self.valid(i):
                     return True
                 heapq.heappop(heap)
@@ -605,25 +651,28 @@ class _Run:
         return False
 
     def start_ready(self, *, revert_only: bool) -> None:
-        todo: list[tuple[int, int, int]] = []
-        stop = 1 if revert_only else 2
-        heap = self.ready_retries
-        while heap and heap[0][0] < stop:
-            item = heapq.heappop(heap)
-            self.queued[item[2]] = False
-            if self.valid(item[2]):
-                todo.append(item)
+        todo: list[int] = []
+        n, exec_base = self.n, self.exec_base
+        stop = exec_base if revert_only else 2 * exec_base
+        heap, queued, valid, pop = self.ready_retries, self.queued, self.valid, heapq.heappop
+        while heap and heap[0] < stop:
+            key = pop(heap)
+            queued[key % n] = False
+            if valid(key % n):
+                todo.append(key)
         heap = self.ready_tasks
         free = len(heap) if self.limit is None else len(self.free_workers)
-        while heap and free and heap[0][0] < stop:
-            item = heapq.heappop(heap)
-            self.queued[item[2]] = False
-            if self.valid(item[2]):
-                todo.append(item)
+        while heap and free and heap[0] < stop:
+            key = pop(heap)
+            queued[key % n] = False
+            if valid(key % n):
+                todo.append(key)
                 free -= 1
-        todo.sort()
-        for cls, _, i in todo:
-            if cls == 1:
+        if len(todo) > 1:
+            todo.sort()
+        for key in todo:
+            i = key % n
+            if key >= exec_base:
                 self.start(i, _EXEC)
             elif self.intent[i] is RETRY:
                 self.start_round(i)
@@ -633,10 +682,8 @@ class _Run:
     def take_worker(self) -> int:
         if self.free_workers:
             return heapq.heappop(self.free_workers)
-        w = self.next_worker
-        self.next_worker += 1
-        self.busy[w] = 0.0
-        return w
+        self.busy.append(0.0)  # unlimited workers: a new one
+        return len(self.busy) - 1
 
     def rng(self, i: int) -> random.Random:
         r = self.rngs.get(i)
@@ -647,25 +694,36 @@ class _Run:
     def start(self, i: int, kind: int) -> None:
         atom: Task | Retry = self.c.atoms[i]
         is_task = not self.c.is_retry[i]
-        worker = self.take_worker() if is_task else -1
+        if not is_task:
+            worker = -1
+        elif self.free_workers:
+            worker = heapq.heappop(self.free_workers)
+        else:
+            worker = self.take_worker()
         if kind == _EXEC:
             k = self.exec_calls[i] = self.exec_calls[i] + 1
             spec = atom.duration
-            dur = pick_duration(
-                spec, k, self.rng(i) if not isinstance(spec, float | tuple) else None
-            )
+            if type(spec) is float:
+                dur = spec
+            else:
+                dur = pick_duration(spec, k, None if type(spec) is tuple else self.rng(i))
             fs = atom.fails_on
             fail = fs == "always" or k in fs
             if atom.fail_probability > 0.0 and self.rng(i).random() < atom.fail_probability:
                 fail = True
             self.exec_dur[i] = dur
-            self.set_state(i, RUNNING, worker if is_task else None)
+            if self.state[i] is PENDING:  # always allowed: skip set_state's check
+                self.state[i] = RUNNING
+                self.emit("atom", atom.name, RUNNING, k, worker if is_task else None)
+            else:
+                self.set_state(i, RUNNING, worker if is_task else None)
         else:
             k = self.rev_calls[i] = self.rev_calls[i] + 1
             spec = atom.revert_duration
-            dur = pick_duration(
-                spec, k, self.rng(i) if not isinstance(spec, float | tuple) else None
-            )
+            if type(spec) is float:
+                dur = spec
+            else:
+                dur = pick_duration(spec, k, None if type(spec) is tuple else self.rng(i))
             fs = atom.revert_fails_on
             fail = fs == "always" or k in fs
             self.wasted += self.exec_dur[i]
