@@ -42,7 +42,7 @@ from time import perf_counter  # noqa: TID251 (the benchmark measures wall time)
 from typing import Any
 
 from floor import Starts, run_floor
-from workload import Workload, build_flow, make_workload
+from workload import build_flow, make_workload
 
 import flowsim as fs
 
@@ -63,10 +63,10 @@ def maxrss_kib() -> int:
 # --------------------------------------------------------------------------- children
 
 
-def flowsim_starts(w: Workload, result: fs.Result) -> Starts:
+def flowsim_starts(fails: list[bool], result: fs.Result) -> Starts:
     """Task start times from a full trace (retry controllers ``r{i}`` left out)."""
-    first, revert, final = [-1.0] * w.n, [-1.0] * w.n, [-1.0] * w.n
-    fails = w.fails
+    n = len(fails)
+    first, revert, final = [-1.0] * n, [-1.0] * n, [-1.0] * n
     for e in result.events:
         if e.subject != "atom" or e.name[0] != "t":
             continue
@@ -81,56 +81,77 @@ def flowsim_starts(w: Workload, result: fs.Result) -> Starts:
     return first, revert, final
 
 
-def child_time(impl: str, n: int, workers: int | None, p: float, dump: str | None) -> None:
-    """Time one implementation on one configuration; print one JSON line."""
-    rss0 = maxrss_kib()
+def time_flowsim(
+    n: int, p: float, workers: int | None, light: bool, out: dict[str, Any]
+) -> tuple[fs.Result, list[bool]]:
+    """Make the workload, then build, compile and simulate; fill ``out``; return the result
+    and which tasks fail.
+
+    The workload's lists are dropped once the flow is built (a user has only the flow),
+    so that the peak RSS is flowsim's own; ``rss_*_kib`` are the peaks after each step.
+    """
     t0 = perf_counter()
     w = make_workload(n, fail_p=p)
-    out: dict[str, Any] = {"impl": impl, "workload_s": perf_counter() - t0}
+    out["workload_s"] = perf_counter() - t0
+    out["rss_workload_kib"] = maxrss_kib()
+    fails = w.fails
+    t0 = perf_counter()
+    flow = build_flow(w)
+    t1 = perf_counter()
+    out["rss_build_kib"] = maxrss_kib()
+    del w
+    t1b = perf_counter()
+    compiled = fs.compile(flow)
+    t2 = perf_counter()
+    out["rss_compile_kib"] = maxrss_kib()
+    kwargs: dict[str, Any] = {"trace": False} if light else {}
+    result = fs.simulate(compiled, workers=workers, **kwargs)
+    t3 = perf_counter()
+    out |= {"build_s": t1 - t0, "compile_s": t2 - t1b, "simulate_s": t3 - t2}
+    out |= {"atoms": len(compiled), "makespan": result.makespan}
+    if result.flow_state is not fs.FlowState.SUCCESS:
+        raise SystemExit(f"flowsim ended {result.flow_state}, expected SUCCESS")
+    if not light:
+        out["events"] = len(result.events)
+    return result, fails
+
+
+def child_time(impl: str, n: int, workers: int | None, p: float, dump: str | None) -> None:
+    """Time one implementation on one configuration; print one JSON line; with ``dump``,
+    write (makespan, starts) there after every measurement."""
+    out: dict[str, Any] = {"impl": impl, "rss0_kib": maxrss_kib()}
     starts: Starts | None = None
     if impl in ("flowsim", "flowsim-light"):
-        light = impl == "flowsim-light"
-        if light and not has_light_mode():
+        if impl == "flowsim-light" and not has_light_mode():
             print(json.dumps({"impl": impl, "na": True}))
             return
-        kwargs: dict[str, Any] = {"trace": False} if light else {}
-        t0 = perf_counter()
-        flow = build_flow(w)
-        t1 = perf_counter()
-        compiled = fs.compile(flow)
-        t2 = perf_counter()
-        result = fs.simulate(compiled, workers=workers, **kwargs)
-        t3 = perf_counter()
-        out |= {"build_s": t1 - t0, "compile_s": t2 - t1, "simulate_s": t3 - t2}
-        out["atoms"] = len(compiled)
-        if result.flow_state is not fs.FlowState.SUCCESS:
-            raise SystemExit(f"flowsim ended {result.flow_state}, expected SUCCESS")
-        makespan = result.makespan
-        if not light:
-            out["events"] = len(result.events)
-    elif impl in ("simpy", "simpy-heap"):
-        from simpy_model import build_simpy  # SimPy is imported by this child only
-
-        t0 = perf_counter()
-        run = build_simpy(w, workers, heap_queue=impl == "simpy-heap")
-        t1 = perf_counter()
-        makespan, starts = run()
-        t2 = perf_counter()
-        out |= {"construct_s": t1 - t0, "run_s": t2 - t1, "simulate_s": t2 - t0}
-    elif impl == "heapq":
-        t0 = perf_counter()
-        makespan, starts = run_floor(w, workers)
-        out["simulate_s"] = perf_counter() - t0
+        result, fails = time_flowsim(n, p, workers, impl == "flowsim-light", out)
+        out["rss_kib"] = maxrss_kib()
+        if dump and impl == "flowsim":
+            starts = flowsim_starts(fails, result)
     else:
-        raise SystemExit(f"unknown implementation {impl!r}")
-    out |= {"makespan": makespan, "rss_kib": maxrss_kib(), "rss0_kib": rss0}
-    if (
-        dump and impl != "flowsim-light"
-    ):  # after every measurement: extracting start times costs nothing reported
-        if impl == "flowsim":
-            starts = flowsim_starts(w, result)
+        t0 = perf_counter()
+        w = make_workload(n, fail_p=p)
+        out["workload_s"] = perf_counter() - t0
+        if impl in ("simpy", "simpy-heap"):
+            from simpy_model import build_simpy  # SimPy is imported by this child only
+
+            t0 = perf_counter()
+            run = build_simpy(w, workers, heap_queue=impl == "simpy-heap")
+            t1 = perf_counter()
+            out["makespan"], starts = run()
+            t2 = perf_counter()
+            out |= {"construct_s": t1 - t0, "run_s": t2 - t1, "simulate_s": t2 - t0}
+        elif impl == "heapq":
+            t0 = perf_counter()
+            out["makespan"], starts = run_floor(w, workers)
+            out["simulate_s"] = perf_counter() - t0
+        else:
+            raise SystemExit(f"unknown implementation {impl!r}")
+        out["rss_kib"] = maxrss_kib()
+    if dump and starts is not None:
         with open(dump, "wb") as f:
-            marshal.dump((makespan, starts), f)
+            marshal.dump((out["makespan"], starts), f)
     print(json.dumps(out))
 
 
@@ -280,7 +301,8 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         for n in sizes:
             reps = args.reps or (1 if args.quick or n > 100_000 else 3)
-            full_rss: list[tuple[int, int]] = []
+            full_runs: list[dict[str, Any]] = []
+            light_runs: list[dict[str, Any]] = []
             for workers in (4, None):
                 for p in (0.0, 0.1):
                     label = f"N={n:,} W={'inf' if workers is None else workers} p={p:g}"
@@ -307,7 +329,8 @@ def main() -> int:
                             )
                     rows.append(table_row(n, workers, p, got))
                     details.append(details_row(n, workers, p, got))
-                    full_rss += [(r["rss_kib"], r["rss0_kib"]) for r in got["flowsim"] if r]
+                    full_runs += [r for r in got["flowsim"] if r]
+                    light_runs += [r for r in got.get("flowsim-light", []) if r and "rss_kib" in r]
                     problem = check(label, impls, dumps, got)
                     if problem:
                         problems.append(problem)
@@ -315,7 +338,7 @@ def main() -> int:
                     else:
                         checked.append(label)
             mem = spawn(["mem", str(n)], args.timeout)
-            memory.append(memory_row(n, full_rss, mem))
+            memory.append(memory_row(n, full_runs, light_runs, mem))
     elapsed = perf_counter() - started
     print_tables(rows, details, memory, light)
     print()
@@ -418,13 +441,32 @@ def details_row(n: int, workers: int | None, p: float, got: Runs) -> str:
     return "| " + " | ".join(cells) + " |"
 
 
-def memory_row(n: int, full_rss: list[tuple[int, int]], mem: dict[str, Any] | None) -> str:
-    peak = max((r for r, _ in full_rss), default=0)
-    per_task = max(((r - r0) * 1024 / n for r, r0 in full_rss), default=0)
+def memory_row(
+    n: int, full: list[dict[str, Any]], light: list[dict[str, Any]], mem: dict[str, Any] | None
+) -> str:
+    """Peak RSS (MB, the largest over W, p and rounds) after each step of the flowsim
+    children, RSS per task and the simulation's own allocations per atom."""
+
+    def peak(runs: list[dict[str, Any]], key: str) -> str:
+        values = [r[key] for r in runs if key in r]
+        return f"{max(values) / 1024:.0f}" if values else "n/a"
+
+    per_task = max(((r["rss_kib"] - r["rss0_kib"]) * 1024 / n for r in full), default=0)
     state = f"{mem['bytes_per_atom']:.0f}" if mem else "n/a"
     if mem and not mem["light"]:
         state += " (full trace: trace=False not available)"
-    return f"| {n:,} | {peak / 1024:.0f} | {per_task:,.0f} | {state} |"
+    cells = [
+        f"{n:,}",
+        peak(full, "rss0_kib"),
+        peak(full, "rss_workload_kib"),
+        peak(full, "rss_build_kib"),
+        peak(full, "rss_compile_kib"),
+        peak(full, "rss_kib"),
+        peak(light, "rss_kib"),
+        f"{per_task:,.0f}",
+        state,
+    ]
+    return "| " + " | ".join(cells) + " |"
 
 
 def print_tables(rows: list[str], details: list[str], memory: list[str], light: bool) -> None:
@@ -453,11 +495,18 @@ def print_tables(rows: list[str], details: list[str], memory: list[str], light: 
     print("\n".join(details))
     print()
     print(
-        "| N | peak RSS MB (full trace, any W, p) | RSS above start per task, bytes "
+        "| N | RSS MB at start | after workload | after build | after compile "
+        "| peak RSS MB (full trace) | peak RSS MB (trace-light) "
+        "| full-trace RSS above start per task, bytes "
         "| simulation state bytes/atom (tracemalloc, W=4, p=0.1, trace-light) |"
     )
-    print("|" + "---:|" * 4)
+    print("|" + "---:|" * 9)
     print("\n".join(memory))
+    print()
+    print(
+        "RSS: ru_maxrss (the high-water mark) of the flowsim children after each step, the "
+        "largest over W, p and rounds; the workload's lists are dropped after the build."
+    )
 
 
 if __name__ == "__main__":
