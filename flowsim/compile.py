@@ -161,9 +161,10 @@ class _Builder:
         return self.n_nodes - 1
 
     def edge(self, u: int, v: int, link: Link | None = None) -> None:
-        if v not in self.succ[u]:
-            self.succ[u].append(v)
-            self.pred[v].append(u)
+        # never twice the same edge: links_of gives each (u, v) once, and the edges from a
+        # flow's head and to its terminator join distinct children
+        self.succ[u].append(v)
+        self.pred[v].append(u)
         if link is not None and not link.decider:
             self.edge_decider[(u, v)] = link
 
@@ -210,13 +211,15 @@ class _Builder:
         links = self.links_of(flow)
         has_in = {v for _, v, _ in links}
         has_out = {u for u, _, _ in links}
+        edge = self.edge
         for u, v, link in links:
-            self.edge(ends[u][1], ends[v][0], link)
+            edge(ends[u][1], ends[v][0], link)
         for child in flow.children:
+            first, last = ends[child.name]
             if child.name not in has_in:
-                self.edge(head, ends[child.name][0])
+                edge(head, first)
             if child.name not in has_out:
-                self.edge(ends[child.name][1], end)
+                edge(last, end)
         if not flow.children:
             self.edge(head, end)
         return entry, end
@@ -225,6 +228,10 @@ class _Builder:
         """The atom nodes reachable from ``node`` through no-op nodes only (memoised)."""
         memo = self.memo
         if node in memo:
+            return memo[node]
+        succ, noop = self.succ[node], self.noop
+        if not any(noop[s] for s in succ):  # only atoms follow (each once): the common case
+            memo[node] = tuple(succ)
             return memo[node]
         acc: dict[int, dict[int, None]] = {node: {}}
         stack = [(node, iter(self.succ[node]))]
@@ -288,15 +295,37 @@ class _Builder:
             out[(link.source, link.target)] = link
         providers: dict[str, list[str]] = {}
         for child in flow.children:
+            if isinstance(child, Task) and not child.provides:
+                continue  # the common case, first
             for value in sorted(_provides(child)):
                 providers.setdefault(value, []).append(child.name)
-        for child in flow.children:
+        for child in flow.children if providers else ():
             for value in sorted(_requires(child)):
                 for other in providers.get(value, ()):
                     if other != child.name:
                         out.setdefault((other, child.name), None)
         _check_acyclic(flow.name, names, list(out))
         return [(u, v, link) for (u, v), link in out.items()]
+
+
+def _acyclic(names: list[str], edges: list[tuple[str, str]]) -> bool:
+    """Whether the graph has no cycle (Kahn's algorithm)."""
+    number = {name: k for k, name in enumerate(names)}
+    succ: list[list[int]] = [[] for _ in names]
+    indeg = [0] * len(names)
+    for u, v in edges:
+        k = number[v]
+        succ[number[u]].append(k)
+        indeg[k] += 1
+    stack = [k for k, d in enumerate(indeg) if not d]
+    done = 0
+    while stack:
+        done += 1
+        for k in succ[stack.pop()]:
+            indeg[k] -= 1
+            if not indeg[k]:
+                stack.append(k)
+    return done == len(names)
 
 
 def _provides(item: Task | Flow) -> set[str]:
@@ -318,6 +347,8 @@ def _requires(item: Task | Flow) -> set[str]:
 
 
 def _check_acyclic(flow: str, names: list[str], edges: list[tuple[str, str]]) -> None:
+    if _acyclic(names, edges):
+        return  # the common case, first; else find a cycle to show
     succ: dict[str, list[str]] = {n: [] for n in names}
     for u, v in edges:
         succ[u].append(v)
@@ -374,7 +405,9 @@ def _compile(flow: Flow, store: dict[str, Any]) -> CompiledFlow:
     # Flatten: each atom's successors are the atoms reachable through no-op nodes.
     n_decl = len(b.atoms)
     atom_nodes = [b.atom_id[a.name] for a in b.atoms]
-    node_to_decl = {node: d for d, node in enumerate(atom_nodes)}
+    node_to_decl = [-1] * b.n_nodes
+    for d, node in enumerate(atom_nodes):
+        node_to_decl[node] = d
     succ_decl = [[node_to_decl[s] for s in b.atoms_after(node)] for node in atom_nodes]
     indeg = [0] * n_decl
     for d in range(n_decl):
@@ -451,7 +484,7 @@ def _compile(flow: Flow, store: dict[str, Any]) -> CompiledFlow:
 
 
 def _deciders(
-    b: _Builder, order: list[int], pos: list[int], node_to_decl: dict[int, int]
+    b: _Builder, order: list[int], pos: list[int], node_to_decl: list[int]
 ) -> tuple[tuple[Decider, ...], ...]:
     """TaskFlow's ``_walk_edge_deciders``: deciders on edges into the atom, and on edges
     into the entry nodes of the flows it starts (walking back through entry nodes)."""

@@ -46,6 +46,8 @@ def _check_name(owner: str, name: object) -> str:
 
 
 def _names(owner: str, field_name: str, value: object) -> tuple[str, ...]:
+    if value == ():
+        return ()  # the common case, first
     if isinstance(value, str):
         value = (value,)
     if not isinstance(value, Sequence) or not all(isinstance(v, str) and v for v in value):
@@ -182,6 +184,15 @@ class Link:
     depth: Depth = Depth.ALL
 
     def __post_init__(self) -> None:
+        if (
+            type(self.source) is str
+            and type(self.target) is str
+            and self.source
+            and self.target
+            and type(self.decider) is bool
+            and type(self.depth) is Depth
+        ):
+            return  # the common case, first
         for end in ("source", "target"):
             if not isinstance(getattr(self, end), str) or not getattr(self, end):
                 raise ModelError(f"Link: {end} must be a child's name, got {getattr(self, end)!r}")

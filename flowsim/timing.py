@@ -132,10 +132,10 @@ FailSpec = Sequence[int] | Literal["always"]
 
 def check_duration(owner: str, field: str, value: object) -> Duration:
     """Validate and normalise a duration (numbers become floats, lists become tuples)."""
-    from .errors import ModelError
-
     if (type(value) is float or type(value) is int) and 0 <= value < math.inf:
         return float(value)  # the common case, first
+    from .errors import ModelError
+
     if isinstance(value, Uniform | Exponential | LogNormal):
         return value
     if isinstance(value, Sequence) and not isinstance(value, str):
@@ -152,6 +152,8 @@ def check_duration(owner: str, field: str, value: object) -> Duration:
 
 def check_fail_spec(owner: str, field: str, value: object) -> FailSpec:
     """Validate ``fails_on``/``revert_fails_on``: call numbers >= 1, or ``"always"``."""
+    if value == ():
+        return ()  # the common case, first
     from .errors import ModelError
 
     if value == "always":
