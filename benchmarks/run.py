@@ -22,7 +22,7 @@ mismatch. A separate untimed child per N measures with tracemalloc the memory a
 trace-light simulation allocates per atom.
 
 Usage: ``python benchmarks/run.py [--quick] [--sizes 1000,10000] [--reps 3]``;
-``--profile 100000`` prints a pyinstrument profile of one full-trace simulation instead.
+``--profile 100000`` prints a pyinstrument profile of one run (build, compile, simulate).
 """
 
 from __future__ import annotations
@@ -177,13 +177,14 @@ def child_mem(n: int) -> None:
 
 
 def child_profile(n: int) -> None:
-    """Print a pyinstrument profile of one full-trace simulation (W=4, p=0.1)."""
+    """Print a pyinstrument profile of build, compile and a full-trace simulation (W=4,
+    p=0.1); each step is one branch of the tree."""
     from pyinstrument import Profiler
 
-    compiled = fs.compile(build_flow(make_workload(n, fail_p=0.1)))
+    w = make_workload(n, fail_p=0.1)
     profiler = Profiler(interval=0.0005)
     with profiler:
-        fs.simulate(compiled, workers=4)
+        fs.simulate(fs.compile(build_flow(w)), workers=4)
     print(profiler.output_text(unicode=False, color=False))
 
 
@@ -277,7 +278,9 @@ def main() -> int:
     )
     ap.add_argument("--quick", action="store_true", help="N = 1,000 and 10,000, one round")
     ap.add_argument("--timeout", type=float, default=1800, help="seconds per measurement")
-    ap.add_argument("--profile", type=int, metavar="N", help="profile one N-task run")
+    ap.add_argument(
+        "--profile", type=int, metavar="N", help="profile build, compile, simulate of N tasks"
+    )
     ap.add_argument("--child", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child is not None:
