@@ -152,6 +152,8 @@ class _Run:
     ) -> None:
         n = len(c)
         self.c = c
+        self.atoms, self.is_retry = c.atoms, c.is_retry
+        self.may_fail = [bool(a.fails_on) or a.fail_probability > 0.0 for a in c.atoms]
         self.options = options
         self.record = record  # keep every event and resolution (else only count them)
         # lazy: touch only a retry's own flow, not the atoms after it (see settled())
@@ -173,7 +175,6 @@ class _Run:
         # completions in flight: (end time, start number, atom, kind, failed, worker or -1)
         self.heap: list[tuple[float, int, int, int, bool, int]] = []
         self.started = 0
-        self.running = 0
         # ready work, as one int per atom ordered like (class, -priority, atom): class 0 =
         # revert or retry round, 1 = execute; key = (class * R + priority rank) * n + atom
         self.ready_tasks: list[int] = []
@@ -303,7 +304,6 @@ class _Run:
     # ------------------------------------------------------------------ completions
     def complete(self, i: int, kind: int, fail: bool, worker: int, failed: list[int]) -> None:
         c = self.c
-        self.running -= 1
         w = None
         if worker >= 0:
             w = worker
@@ -463,10 +463,10 @@ class _Run:
     # ------------------------------------------------------------------ readiness
     def unblock(self, i: int) -> None:
         """Lazy mode: ``i`` is now SUCCESS with intention EXECUTE; queue what that frees."""
-        blocked, state, intent, c = self.blocked, self.state, self.intent, self.c
-        for s in c.succs[i]:
+        blocked, state, intent, queued = self.blocked, self.state, self.intent, self.queued
+        for s in self.c.succs[i]:
             b = blocked[s] = blocked[s] - 1
-            if b == 0 and state[s] is PENDING and intent[s] is EXECUTE and not self.queued[s]:
+            if b == 0 and state[s] is PENDING and intent[s] is EXECUTE and not queued[s]:
                 self.queue(s, 1)
 
     def block(self, i: int) -> None:
@@ -622,11 +622,11 @@ class _Run:
         # stop_the_world: wait for everything running, then revert with nothing else
         # running, then resume
         if self.draining:
-            if self.running:
+            if self.heap:  # work still running
                 return
             self.draining = False
         self.start_ready(revert_only=True)
-        if self.running:
+        if self.heap:
             return
         self.halted = False
         if self.has_ready():
@@ -662,10 +662,14 @@ class _Run:
                 todo.append(key)
         heap = self.ready_tasks
         free = len(heap) if self.limit is None else len(self.free_workers)
+        state, intent, blocked, lazy = self.state, self.intent, self.blocked, self.lazy
         while heap and free and heap[0] < stop:
             key = pop(heap)
-            queued[key % n] = False
-            if valid(key % n):
+            i = key % n
+            queued[i] = False
+            if (
+                state[i] is PENDING and intent[i] is EXECUTE and lazy and blocked[i] == 0
+            ) or valid(i):  # (the first test is valid()'s common case)
                 todo.append(key)
                 free -= 1
         if len(todo) > 1:
@@ -673,16 +677,15 @@ class _Run:
         for key in todo:
             i = key % n
             if key >= exec_base:
-                self.start(i, _EXEC)
+                self.execute(i)
             elif self.intent[i] is RETRY:
                 self.start_round(i)
             else:
-                self.start(i, _REV)
+                self.revert(i)
 
-    def take_worker(self) -> int:
-        if self.free_workers:
-            return heapq.heappop(self.free_workers)
-        self.busy.append(0.0)  # unlimited workers: a new one
+    def hire(self) -> int:
+        """Unlimited workers: a new one (when none is free)."""
+        self.busy.append(0.0)
         return len(self.busy) - 1
 
     def rng(self, i: int) -> random.Random:
@@ -691,48 +694,53 @@ class _Run:
             r = self.rngs[i] = atom_random(self.options.seed, self.c.names[i])
         return r
 
-    def start(self, i: int, kind: int) -> None:
-        atom: Task | Retry = self.c.atoms[i]
-        is_task = not self.c.is_retry[i]
-        if not is_task:
-            worker = -1
-        elif self.free_workers:
-            worker = heapq.heappop(self.free_workers)
+    def execute(self, i: int) -> None:
+        """Start atom ``i``'s execute (a task takes the lowest free worker)."""
+        atom: Task | Retry = self.atoms[i]
+        if self.is_retry[i]:
+            worker, w = -1, None
         else:
-            worker = self.take_worker()
-        if kind == _EXEC:
-            k = self.exec_calls[i] = self.exec_calls[i] + 1
-            spec = atom.duration
-            if type(spec) is float:
-                dur = spec
-            else:
-                dur = pick_duration(spec, k, None if type(spec) is tuple else self.rng(i))
+            worker = w = heapq.heappop(self.free_workers) if self.free_workers else self.hire()
+        k = self.exec_calls[i] = self.exec_calls[i] + 1
+        dur = atom.duration
+        if type(dur) is not float:
+            dur = pick_duration(dur, k, None if type(dur) is tuple else self.rng(i))
+        fail = False
+        if self.may_fail[i]:
             fs = atom.fails_on
             fail = fs == "always" or k in fs
             if atom.fail_probability > 0.0 and self.rng(i).random() < atom.fail_probability:
                 fail = True
-            self.exec_dur[i] = dur
-            if self.state[i] is PENDING:  # always allowed: skip set_state's check
-                self.state[i] = RUNNING
-                self.emit("atom", atom.name, RUNNING, k, worker if is_task else None)
-            else:
-                self.set_state(i, RUNNING, worker if is_task else None)
+        self.exec_dur[i] = dur
+        if self.state[i] is PENDING:  # always allowed: skip set_state's check
+            self.state[i] = RUNNING
+            self.emit("atom", atom.name, RUNNING, k, w)
         else:
-            k = self.rev_calls[i] = self.rev_calls[i] + 1
-            spec = atom.revert_duration
-            if type(spec) is float:
-                dur = spec
-            else:
-                dur = pick_duration(spec, k, None if type(spec) is tuple else self.rng(i))
-            fs = atom.revert_fails_on
-            fail = fs == "always" or k in fs
-            self.wasted += self.exec_dur[i]
-            self.set_state(i, REVERTING, worker if is_task else None)
-        if is_task:
+            self.set_state(i, RUNNING, w)
+        if w is not None:
             self.busy[worker] += dur
-        self.running += 1
         self.started += 1
-        heapq.heappush(self.heap, (self.now + dur, self.started, i, kind, fail, worker))
+        heapq.heappush(self.heap, (self.now + dur, self.started, i, _EXEC, fail, worker))
+
+    def revert(self, i: int) -> None:
+        """Start atom ``i``'s revert (a task takes the lowest free worker)."""
+        atom: Task | Retry = self.atoms[i]
+        if self.is_retry[i]:
+            worker, w = -1, None
+        else:
+            worker = w = heapq.heappop(self.free_workers) if self.free_workers else self.hire()
+        k = self.rev_calls[i] = self.rev_calls[i] + 1
+        dur = atom.revert_duration
+        if type(dur) is not float:
+            dur = pick_duration(dur, k, None if type(dur) is tuple else self.rng(i))
+        fs = atom.revert_fails_on
+        fail = fs == "always" or k in fs
+        self.wasted += self.exec_dur[i]
+        self.set_state(i, REVERTING, w)
+        if w is not None:
+            self.busy[worker] += dur
+        self.started += 1
+        heapq.heappush(self.heap, (self.now + dur, self.started, i, _REV, fail, worker))
 
     def start_round(self, r: int) -> None:
         """Retry controller ``r`` decided RETRY and its scope has reverted: run it again."""
@@ -742,4 +750,4 @@ class _Run:
                 self.set_state(a, PENDING)
             self.intent[a] = EXECUTE
         self.intent[r] = EXECUTE
-        self.start(r, _EXEC)
+        self.execute(r)
