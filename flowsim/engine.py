@@ -154,6 +154,11 @@ class _Run:
         self.c = c
         self.atoms, self.is_retry = c.atoms, c.is_retry
         self.may_fail = [bool(a.fails_on) or a.fail_probability > 0.0 for a in c.atoms]
+        # run()'s fast path: a task's duration when it is fixed and the task cannot fail
+        self.fixed: list[float | None] = [
+            a.duration if isinstance(a, Task) and type(a.duration) is float and not may else None
+            for a, may in zip(c.atoms, self.may_fail, strict=True)
+        ]
         self.options = options
         self.record = record  # keep every event and resolution (else only count them)
         # lazy: touch only a retry's own flow, not the atoms after it (see settled())
@@ -251,14 +256,56 @@ class _Run:
             if not c.preds[i]:
                 self.add_cand(i)
         self.schedule()
-        heap = self.heap
+        # The loop takes the two commonest steps itself, written out for speed: a task's
+        # execute that succeeds (complete(), then unblock()), and starting ready task
+        # executes with fixed durations that cannot fail (start_ready(), execute()).
+        # Both only in lazy mode (no deciders) and when nothing else is going on; every
+        # other case goes through the general methods.
+        heap, state, intent, succs = self.heap, self.state, self.intent, c.succs
+        blocked, queued, ready, free_workers = (
+            self.blocked,
+            self.queued,
+            self.ready_tasks,
+            self.free_workers,
+        )
+        names, is_retry, fixed, rank = c.names, c.is_retry, self.fixed, self.rank
+        ready_retries = self.ready_retries
+        exec_calls, exec_dur, busy, events = self.exec_calls, self.exec_dur, self.busy, self.events
+        fast, record, budget, limited = self.lazy, self.record, self.budget, self.limit is not None
+        n, exec_base = self.n, self.exec_base
+        pop, push = heapq.heappop, heapq.heappush
         while heap:
             t = heap[0][0]
             self.now = t
             failed: list[int] = []
             while heap and heap[0][0] == t:
-                _, _, i, kind, fail, worker = heapq.heappop(heap)
-                self.complete(i, kind, fail, worker, failed)
+                _, _, i, kind, fail, worker = pop(heap)
+                if not (
+                    fast
+                    and kind == _EXEC
+                    and not fail
+                    and not is_retry[i]
+                    and intent[i] is EXECUTE
+                    and state[i] is RUNNING
+                ):
+                    self.complete(i, kind, fail, worker, failed)
+                    continue
+                push(free_workers, worker)  # complete(), for a task that succeeded
+                state[i] = SUCCESS
+                k = self.n_events
+                if k >= budget:
+                    self.emit("atom", names[i], SUCCESS, exec_calls[i], worker)  # raises
+                self.n_events = k + 1
+                if record:
+                    events.append(
+                        _new_event(Event, (t, k, "atom", names[i], SUCCESS, exec_calls[i], worker))
+                    )
+                for j in succs[i]:  # unblock(), queue()
+                    b = blocked[j] = blocked[j] - 1
+                    if b == 0 and state[j] is PENDING and intent[j] is EXECUTE and not queued[j]:
+                        queued[j] = True
+                        key = exec_base + (rank[j] if rank else 0) + j
+                        push(ready_retries if is_retry[j] else ready, key)
             for i in failed:
                 if self.options.never_resolve:
                     self.retained = True
@@ -268,7 +315,42 @@ class _Run:
                 self.halted = True
                 self.draining = True
                 self.set_flow(FlowState.REVERTING)
-            self.schedule()
+            if not fast or self.cand or self.retained or self.halted or ready_retries:
+                self.schedule()
+                continue
+            free = len(free_workers) if limited else len(ready)
+            while ready and free:  # start_ready(), for tasks only
+                key = pop(ready)
+                i = key % n
+                queued[i] = False
+                dur = fixed[i]
+                if not (
+                    dur is not None
+                    and key >= exec_base
+                    and state[i] is PENDING
+                    and intent[i] is EXECUTE
+                    and blocked[i] == 0
+                ):
+                    if self.valid(i):
+                        free -= 1
+                        self.execute(i) if key >= exec_base else self.revert(i)
+                    continue
+                free -= 1  # execute(), for a fixed duration that cannot fail
+                worker = pop(free_workers) if free_workers else self.hire()
+                calls = exec_calls[i] = exec_calls[i] + 1
+                exec_dur[i] = dur
+                state[i] = RUNNING
+                k = self.n_events
+                if k >= budget:
+                    self.emit("atom", names[i], RUNNING, calls, worker)  # raises
+                self.n_events = k + 1
+                if record:
+                    events.append(
+                        _new_event(Event, (t, k, "atom", names[i], RUNNING, calls, worker))
+                    )
+                busy[worker] += dur
+                self.started += 1
+                push(heap, (t + dur, self.started, i, _EXEC, False, worker))
         return self.result()
 
     def result(self) -> Result:
