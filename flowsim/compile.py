@@ -230,7 +230,7 @@ class _Builder:
         if node in memo:
             return memo[node]
         succ, noop = self.succ[node], self.noop
-        if not any(noop[s] for s in succ):  # only atoms follow (each once): the common case
+        if not any(map(noop.__getitem__, succ)):  # only atoms follow (each once): common
             memo[node] = tuple(succ)
             return memo[node]
         acc: dict[int, dict[int, None]] = {node: {}}
@@ -269,7 +269,11 @@ class _Builder:
         children = set(names)
         out: dict[tuple[str, str], Link | None] = {}
         for link in flow.links:
-            for end in (link.source, link.target):
+            u, v = link.source, link.target
+            if u in children and v in children and u != v:
+                out[(u, v)] = link  # the common case, first
+                continue
+            for end in (u, v):
                 if end in children:
                     continue
                 where = self.container.get(end)
@@ -416,6 +420,9 @@ def _compile(flow: Flow, store: dict[str, Any]) -> CompiledFlow:
     heap = [d for d in range(n_decl) if indeg[d] == 0]
     heapq.heapify(heap)
     order: list[int] = []
+    if all(d < s for d in range(n_decl) for s in succ_decl[d]):
+        heap = []  # declaration order is topological: the loop below would keep it
+        order = list(range(n_decl))
     while heap:
         d = heapq.heappop(heap)
         order.append(d)
@@ -433,19 +440,24 @@ def _compile(flow: Flow, store: dict[str, Any]) -> CompiledFlow:
     atoms = tuple(b.atoms[d] for d in order)
     names = tuple(a.name for a in atoms)
     index = {name: i for i, name in enumerate(names)}
-    succs = tuple(tuple(sorted(pos[s] for s in succ_decl[d])) for d in order)
+    succs = tuple(tuple(sorted([pos[s] for s in succ_decl[d]])) for d in order)
     pred_lists: list[list[int]] = [[] for _ in order]
     for i, ss in enumerate(succs):
         for s in ss:
             pred_lists[s].append(i)
     preds = tuple(tuple(p) for p in pred_lists)
     is_task = tuple(isinstance(a, Task) for a in atoms)
+    node_succ, noop = b.succ, b.noop
     near = tuple(
         tuple(
             sorted(
-                pos[node_to_decl[s]]
-                for s in b.succ[atom_nodes[d]]
-                if not b.noop[s] and is_task[pos[node_to_decl[s]]]
+                [
+                    p
+                    for p in [
+                        pos[node_to_decl[s]] for s in node_succ[atom_nodes[d]] if not noop[s]
+                    ]
+                    if is_task[p]
+                ]
             )
         )
         for d in order
