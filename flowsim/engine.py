@@ -22,6 +22,13 @@ REVERT (or RETRY, for a retry controller, which then starts a retry round) and e
 transitive successor is PENDING, REVERTED or IGNORE. The engine checks direct neighbours
 and looks through IGNORE atoms; the two are the same because a revert scope is always
 closed under successors and a reset always resets every successor.
+
+Cost. Without deciders (so without IGNORE atoms: "lazy" mode, the common case) the engine
+counts each atom's direct predecessors that are not yet SUCCESS with intention EXECUTE
+instead of rereading them, and a retry's resolution and round touch only the atoms of the
+retry's own flow (see ``_Run.settled``). A property test checks that both change no trace
+(``property_tests/test_engine_modes.py``). ``run()`` writes out the two commonest steps
+for speed. The cyclic garbage collector is paused while a run builds its trace.
 """
 
 from __future__ import annotations
@@ -331,9 +338,13 @@ class _Run:
                     and intent[i] is EXECUTE
                     and blocked[i] == 0
                 ):
-                    if self.valid(i):
-                        free -= 1
-                        self.execute(i) if key >= exec_base else self.revert(i)
+                    if not self.valid(i):
+                        continue
+                    free -= 1
+                    if key >= exec_base:
+                        self.execute(i)
+                    else:
+                        self.revert(i)
                     continue
                 free -= 1  # execute(), for a fixed duration that cannot fail
                 worker = pop(free_workers) if free_workers else self.hire()
