@@ -12,6 +12,7 @@ runs it.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -64,7 +65,27 @@ def _probability(owner: str, value: object) -> float:
 # --------------------------------------------------------------------------- atoms
 
 
+def _plain(a: Task | Retry) -> bool:
+    """Whether the atom's fields are already valid and normal (the common case: float
+    durations, no injected failures, no data), which needs no further checks."""
+    d, r, p = a.duration, a.revert_duration, a.fail_probability
+    return (
+        type(d) is float
+        and type(r) is float
+        and type(p) is float
+        and 0.0 <= d < math.inf
+        and 0.0 <= r < math.inf
+        and 0.0 <= p <= 1.0
+        and a.fails_on == ()
+        and a.revert_fails_on == ()
+        and a.provides == ()
+        and a.requires == ()
+    )
+
+
 def _atom_fields(obj: Task | Retry, owner: str) -> None:
+    if _plain(obj):
+        return
     set_ = object.__setattr__
     set_(obj, "duration", check_duration(owner, "duration", obj.duration))
     set_(obj, "revert_duration", check_duration(owner, "revert_duration", obj.revert_duration))
@@ -112,6 +133,13 @@ class Task:
     requires: Sequence[str] = ()
 
     def __post_init__(self) -> None:
+        if (
+            type(self.name) is str
+            and self.name.strip()
+            and type(self.priority) is int
+            and _plain(self)
+        ):
+            return  # the common case, first
         _check_name("Task", self.name)
         owner = f"task {self.name!r}"
         _atom_fields(self, owner)
@@ -147,7 +175,10 @@ class Retry:
     def __post_init__(self) -> None:
         _check_name("Retry", self.name)
         owner = f"retry {self.name!r}"
-        if not isinstance(self.controller, Controller):
+        c = self.controller  # what isinstance(c, Controller) checks, 20x faster
+        if not (
+            callable(getattr(c, "execute", None)) and callable(getattr(c, "on_failure", None))
+        ):
             raise ModelError(
                 f"{owner}: controller must have execute(history) and on_failure(history) "
                 f"(e.g. Times(attempts=3)), got {self.controller!r}"
