@@ -60,7 +60,19 @@ def has_light_mode() -> bool:
 
 
 def maxrss_kib() -> int:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
+    """This process's peak RSS in KiB: VmHWM from /proc/self/status on Linux.
+
+    Not ``getrusage(RUSAGE_SELF).ru_maxrss``: Linux carries it over from the parent
+    through fork and exec, so a child would report at least the harness's own peak.
+    """
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux, bytes on macOS
 
 
 # --------------------------------------------------------------------------- children
@@ -512,7 +524,7 @@ def print_tables(rows: list[str], details: list[str], memory: list[str], light: 
     print("\n".join(memory))
     print()
     print(
-        "RSS: ru_maxrss (the high-water mark) of the flowsim children after each step, the "
+        "RSS: VmHWM (the high-water mark) of the flowsim children after each step, the "
         "largest over W, p and rounds; the workload's lists are dropped after the build."
     )
 
