@@ -314,6 +314,7 @@ def main() -> int:
     started = perf_counter()
     rows: list[str] = []
     details: list[str] = []
+    everything: dict[tuple[int, int | None, float], Runs] = {}
     memory: list[str] = []
     problems: list[str] = []
     checked: list[str] = []
@@ -347,6 +348,7 @@ def main() -> int:
                             )
                     rows.append(table_row(n, workers, p, got))
                     details.append(details_row(n, workers, p, got))
+                    everything[n, workers, p] = got
                     full_runs += [r for r in got["flowsim"] if r]
                     light_runs += [r for r in got.get("flowsim-light", []) if r and "rss_kib" in r]
                     problem = check(label, impls, dumps, got)
@@ -359,6 +361,8 @@ def main() -> int:
             memory.append(memory_row(n, full_runs, light_runs, mem))
     elapsed = perf_counter() - started
     print_tables(rows, details, memory, light)
+    print()
+    print_scaling(everything)
     print()
     print(machine())
     print(f"Benchmark wall time: {elapsed:.0f} s")
@@ -485,6 +489,41 @@ def memory_row(
         state,
     ]
     return "| " + " | ".join(cells) + " |"
+
+
+def print_scaling(everything: dict[tuple[int, int | None, float], Runs]) -> None:
+    """Per-task cost of build + compile + simulate (full trace) at each N, and its growth
+    from the previous N of the same W and p."""
+    print(
+        "| N | W | p | build + compile + simulate s | us/task (all three) | us/task (simulate) "
+        "| per-task growth vs previous N (all three) | (simulate) |"
+    )
+    print("|" + "---:|" * 8)
+    previous: dict[tuple[int | None, float], tuple[float, float]] = {}
+    for (n, workers, p), got in sorted(
+        everything.items(), key=lambda kv: (kv[0][1] is None, kv[0][1] or 0, kv[0][2], kv[0][0])
+    ):
+        steps = [med(got, "flowsim", k) for k in ("build_s", "compile_s", "simulate_s")]
+        if any(x is None for x in steps):
+            continue
+        total = sum(x for x in steps if x is not None)
+        sim = steps[2] or 0.0
+        now = (total / n * 1e6, sim / n * 1e6)
+        before = previous.get((workers, p))
+        growth = ["", ""]
+        if before:
+            growth = [f"{now[0] / before[0]:.2f}", f"{now[1] / before[1]:.2f}"]
+        previous[workers, p] = now
+        cells = [
+            f"{n:,}",
+            "inf" if workers is None else str(workers),
+            f"{p:g}",
+            fmt(total),
+            f"{now[0]:.1f}",
+            f"{now[1]:.1f}",
+            *growth,
+        ]
+        print("| " + " | ".join(cells) + " |")
 
 
 def print_tables(rows: list[str], details: list[str], memory: list[str], light: bool) -> None:
