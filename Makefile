@@ -38,8 +38,8 @@ bench: $(BENCH_STAMP)  ## flowsim vs a SimPy model vs a bare heapq loop, N = 1k.
 	$(BIN)/python benchmarks/run.py $(BENCH_ARGS)
 
 lint: $(STAMP)
-	$(BIN)/ruff format --check flowsim tests property_tests
-	$(BIN)/ruff check flowsim tests property_tests
+	$(BIN)/ruff format --check flowsim tests property_tests benchmarks
+	$(BIN)/ruff check flowsim tests property_tests benchmarks
 	$(BIN)/mypy
 
 lab: $(STAMP)  ## open the notebooks in JupyterLab

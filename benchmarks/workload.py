@@ -71,11 +71,6 @@ def make_workload(n: int, *, fail_p: float, seed: int = 1) -> Workload:
     return Workload(n, fail_p, seed, width, succs, preds, dur, rdur, fails)
 
 
-def child_name(w: Workload, i: int) -> str:
-    """The name of task ``i``'s child in the graph flow: ``t{i}``, or ``c{i}`` if wrapped."""
-    return f"c{i}" if w.fails[i] else f"t{i}"
-
-
 def build_flow(w: Workload) -> fs.GraphFlow:
     """The workload as one graph flow named ``bench``; a failing task sits in a linear flow
     ``c{i}`` guarded by its own checkpoint ``r{i}`` (``Times(attempts=2)``).
@@ -97,6 +92,6 @@ def build_flow(w: Workload) -> fs.GraphFlow:
             children.append(fs.LinearFlow(name=f"c{i}", retry=retry, children=[task]))
         else:
             children.append(task)
-    names = [child_name(w, i) for i in range(w.n)]
+    names = [child.name for child in children]  # (the same strings: less memory)
     links = [fs.Link(source=names[i], target=names[j]) for i in range(w.n) for j in w.succs[i]]
     return fs.GraphFlow(name="bench", children=children, links=links)

@@ -145,7 +145,8 @@ class _Builder:
         self.retry_of: list[int] = []
         self.n_nodes = 0
         self.succ: list[list[int]] = []
-        self.pred: list[list[int]] = []
+        # predecessors, kept only for the decider walk (when some link has a decider)
+        self.pred: list[list[int]] | None = [] if _has_deciders(flow) else None
         self.noop: list[bool] = []
         self.edge_decider: dict[tuple[int, int], Link] = {}
         self.container: dict[str, str] = {}  # item name -> name of the flow holding it
@@ -155,7 +156,8 @@ class _Builder:
     # -- nodes and edges
     def node(self, noop: bool) -> int:
         self.succ.append([])
-        self.pred.append([])
+        if self.pred is not None:
+            self.pred.append([])
         self.noop.append(noop)
         self.n_nodes += 1
         return self.n_nodes - 1
@@ -164,7 +166,8 @@ class _Builder:
         # never twice the same edge: links_of gives each (u, v) once, and the edges from a
         # flow's head and to its terminator join distinct children
         self.succ[u].append(v)
-        self.pred[v].append(u)
+        if self.pred is not None:
+            self.pred[v].append(u)
         if link is not None and not link.decider:
             self.edge_decider[(u, v)] = link
 
@@ -209,11 +212,12 @@ class _Builder:
             else:
                 ends[child.name] = self.compile_flow(child, inner_retry)
         links = self.links_of(flow)
-        has_in = {v for _, v, _ in links}
-        has_out = {u for u, _, _ in links}
+        has_in = {v for _, v in links}
+        has_out = {u for u, _ in links}
         edge = self.edge
-        for u, v, link in links:
+        for (u, v), link in links.items():
             edge(ends[u][1], ends[v][0], link)
+        del links
         for child in flow.children:
             first, last = ends[child.name]
             if child.name not in has_in:
@@ -260,12 +264,13 @@ class _Builder:
         self.retry_of.append(retry)
         return i
 
-    def links_of(self, flow: Flow) -> list[tuple[str, str, Link | None]]:
+    def links_of(self, flow: Flow) -> dict[tuple[str, str], Link | None]:
+        """The links between ``flow``'s children (with their Link, if explicit)."""
         names = [c.name for c in flow.children]
         if isinstance(flow, LinearFlow):
-            return [(a, b, None) for a, b in itertools.pairwise(names)]
+            return dict.fromkeys(itertools.pairwise(names))
         if not isinstance(flow, GraphFlow):
-            return []
+            return {}
         children = set(names)
         out: dict[tuple[str, str], Link | None] = {}
         for link in flow.links:
@@ -309,7 +314,14 @@ class _Builder:
                     if other != child.name:
                         out.setdefault((other, child.name), None)
         _check_acyclic(flow.name, names, list(out))
-        return [(u, v, link) for (u, v), link in out.items()]
+        return out
+
+
+def _has_deciders(flow: Flow) -> bool:
+    """Whether a link of ``flow`` or of a flow inside it has a decider."""
+    if isinstance(flow, GraphFlow) and not all(link.decider for link in flow.links):
+        return True
+    return any(_has_deciders(c) for c in flow.children if not isinstance(c, Task))
 
 
 def _acyclic(names: list[str], edges: list[tuple[str, str]]) -> bool:
@@ -413,6 +425,8 @@ def _compile(flow: Flow, store: dict[str, Any]) -> CompiledFlow:
     for d, node in enumerate(atom_nodes):
         node_to_decl[node] = d
     succ_decl = [[node_to_decl[s] for s in b.atoms_after(node)] for node in atom_nodes]
+    b.memo.clear()  # (intermediate structures are dropped as soon as they are used: at
+    # 100,000 atoms they would double compile's peak memory)
     indeg = [0] * n_decl
     for d in range(n_decl):
         for s in succ_decl[d]:
@@ -441,11 +455,13 @@ def _compile(flow: Flow, store: dict[str, Any]) -> CompiledFlow:
     names = tuple(a.name for a in atoms)
     index = {name: i for i, name in enumerate(names)}
     succs = tuple(tuple(sorted([pos[s] for s in succ_decl[d]])) for d in order)
+    del succ_decl, indeg
     pred_lists: list[list[int]] = [[] for _ in order]
     for i, ss in enumerate(succs):
         for s in ss:
             pred_lists[s].append(i)
     preds = tuple(tuple(p) for p in pred_lists)
+    del pred_lists
     is_task = tuple(isinstance(a, Task) for a in atoms)
     node_succ, noop = b.succ, b.noop
     near = tuple(
@@ -504,6 +520,7 @@ def _deciders(
     for d in order:
         atom = b.atom_id[b.atoms[d].name]
         found: list[Decider] = []
+        assert b.pred is not None  # kept when a link has a decider
         queue = [(u, atom) for u in b.pred[atom]]
         visited: set[int] = set()
         while queue:

@@ -69,7 +69,7 @@ from .states import (
     Intention,
 )
 from .timing import atom_random, pick_duration
-from .trace import Event, LazyNames, Resolution, Result, Trace
+from .trace import AtomMap, Event, LazyNames, Resolution, Result, Trace
 
 __all__ = ["simulate"]
 
@@ -377,9 +377,9 @@ class _Run:
         return Result(
             flow_state=final,
             makespan=self.now,
-            executions=MappingProxyType(dict(zip(names, self.exec_calls, strict=True))),
-            reverts=MappingProxyType(dict(zip(names, self.rev_calls, strict=True))),
-            atom_final_states=MappingProxyType(dict(zip(names, self.state, strict=True))),
+            executions=AtomMap(c.index, self.exec_calls),
+            reverts=AtomMap(c.index, self.rev_calls),
+            atom_final_states=AtomMap(c.index, self.state),
             retry_values=MappingProxyType(
                 {names[i]: tuple(v) for i, v in self.retry_values.items()}
             ),
