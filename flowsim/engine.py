@@ -226,16 +226,19 @@ class _Run:
     ) -> None:
         n = self.n_events
         if n >= self.budget:
-            raise EventBudgetExceeded(
-                f"flow {self.c.name!r}: the run recorded {self.budget} events by time "
-                f"{self.now:g} without finishing; it may never end (e.g. AlwaysRetry around "
-                "an atom that always fails). If it is just long, raise event_budget."
-            )
+            self.over_budget()
         self.n_events = n + 1
         if self.record:
             self.events.append(
                 _new_event(Event, (self.now, n, subject, name, state, attempt, worker))
             )
+
+    def over_budget(self) -> None:
+        raise EventBudgetExceeded(
+            f"flow {self.c.name!r}: the run recorded {self.budget} events by time "
+            f"{self.now:g} without finishing; it may never end (e.g. AlwaysRetry around "
+            "an atom that always fails). If it is just long, raise event_budget."
+        )
 
     def set_state(self, i: int, new: AtomState, worker: int | None = None) -> None:
         old = self.state[i]
@@ -301,7 +304,7 @@ class _Run:
                 state[i] = SUCCESS
                 k = self.n_events
                 if k >= budget:
-                    self.emit("atom", names[i], SUCCESS, exec_calls[i], worker)  # raises
+                    self.over_budget()
                 self.n_events = k + 1
                 if record:
                     events.append(
@@ -353,7 +356,7 @@ class _Run:
                 state[i] = RUNNING
                 k = self.n_events
                 if k >= budget:
-                    self.emit("atom", names[i], RUNNING, calls, worker)  # raises
+                    self.over_budget()
                 self.n_events = k + 1
                 if record:
                     events.append(
@@ -409,11 +412,8 @@ class _Run:
                 self.fail_seq[i] = self.n_events - 1
                 failed.append(i)
             else:
-                if self.state[i] is RUNNING:  # always allowed: skip set_state's check
-                    self.state[i] = SUCCESS
-                    self.emit("atom", c.names[i], SUCCESS, self.exec_calls[i], w)
-                else:
-                    self.set_state(i, SUCCESS, w)
+                self.state[i] = SUCCESS  # from RUNNING: always allowed, no check needed
+                self.emit("atom", c.names[i], SUCCESS, self.exec_calls[i], w)
                 if self.intent[i] is not EXECUTE:  # its scope was resolved while it ran
                     self.add_cand(i)  # now it reverts
                 elif self.lazy:

@@ -1061,16 +1061,84 @@ def test_stop_the_world_requeues_work_that_was_waiting_for_a_worker_when_it_stop
 
 
 def test_trace_false_keeps_counts_and_says_why_events_are_missing() -> None:
-    flow = LinearFlow(name="f", children=[Task(name="a"), Task(name="b", fails_on=[1])])
+    both = [Task(name="a1", fails_on=[1]), Task(name="a2", fails_on=[1])]  # fail at once
+    flow = LinearFlow(name="f", children=[Task(name="b"), UnorderedFlow(name="u", children=both)])
     light = simulate(flow, trace=False)
     assert light.trace is None
     assert (light.flow_state, light.makespan, light.event_count, light.resolution_count) == (
         FlowState.REVERTED,
         4.0,
         len(simulate(flow).events),
-        1,
+        2,
     )
     with pytest.raises(FlowsimError, match="'f' was simulated with trace=False"):
         _ = light.events
     with pytest.raises(ModelError, match="trace must be True or False, got 'no'"):
         simulate(flow, trace="no")  # type: ignore[arg-type]
+
+
+def test_the_event_budget_stops_the_written_out_steps_of_the_loop_too() -> None:
+    # a, b start at 0 (the general path); a's success at 1 (written out: c still waits)
+    # is the 4th event, b's at 2 the 5th, c's start at 2 (written out) the 6th
+    flow = GraphFlow(
+        name="g",
+        children=[Task(name="a"), Task(name="b", duration=2), Task(name="c")],
+        links=[Link(source="a", target="c"), Link(source="b", target="c")],
+    )
+    for budget, time in ((3, 1), (4, 2), (5, 2)):
+        with pytest.raises(EventBudgetExceeded, match=f"recorded {budget} events by time {time} "):
+            simulate(flow, event_budget=budget)
+    chain = LinearFlow(name="f", children=[Task(name="a"), Task(name="b"), Task(name="c")])
+    with pytest.raises(EventBudgetExceeded, match="recorded 3 events by time 1 "):
+        simulate(chain, event_budget=3)  # b's start at 1, not its success at 2
+
+
+def test_an_atom_after_a_retried_flow_waits_for_all_its_predecessors() -> None:
+    # p1 succeeded, then q failed: the retry counts p1 as undone for s again, so that after
+    # the retry round s still waits for p2 (not only for p1 and q)
+    sub = UnorderedFlow(
+        name="sub",
+        retry=Retry(name="R", controller=Times(attempts=2)),
+        children=[Task(name="p1"), Task(name="q", duration=2, fails_on=[1])],
+    )
+    flow = GraphFlow(
+        name="g",
+        children=[sub, Task(name="p2", duration=10), Task(name="s")],
+        links=[Link(source="sub", target="s"), Link(source="p2", target="s")],
+    )
+    r = simulate(flow)
+    assert [(e.time, str(e.state)) for e in r.events if e.name == "s"] == [
+        (10.0, "RUNNING"),
+        (11.0, "SUCCESS"),
+    ]
+
+
+def test_a_retry_round_resets_an_ignored_atom_after_its_flow() -> None:
+    # with deciders the engine walks a retry's whole scope: x, after sub and ignored (via b)
+    # while a ran, is reset to PENDING by R's retry round, and then runs
+    flow = GraphFlow(
+        name="g",
+        children=[
+            LinearFlow(
+                name="sub",
+                retry=Retry(name="R", controller=Times(attempts=2)),
+                children=[Task(name="a", duration=2, fails_on=[1])],
+            ),
+            Task(name="p"),
+            Task(name="b"),
+            Task(name="x"),
+        ],
+        links=[
+            Link(source="p", target="b", decider=False),
+            Link(source="b", target="x"),
+            Link(source="sub", target="x"),
+        ],
+    )
+    r = simulate(flow)
+    assert [(e.time, str(e.state)) for e in r.events if e.name == "x"] == [
+        (1.0, "IGNORE"),
+        (3.0, "PENDING"),
+        (5.0, "RUNNING"),
+        (6.0, "SUCCESS"),
+    ]
+    assert not _Run(compile(flow), Options()).lazy
