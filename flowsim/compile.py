@@ -19,7 +19,7 @@ import itertools
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
-from typing import Any
+from typing import Any, NoReturn
 
 from ._gc import gc_paused
 from .errors import CompileError
@@ -275,33 +275,9 @@ class _Builder:
         out: dict[tuple[str, str], Link | None] = {}
         for link in flow.links:
             u, v = link.source, link.target
-            if u in children and v in children and u != v:
-                out[(u, v)] = link  # the common case, first
-                continue
-            for end in (u, v):
-                if end in children:
-                    continue
-                where = self.container.get(end)
-                if where is not None:
-                    raise _fail(
-                        f"graph flow {flow.name!r}: link {link.source!r} -> {link.target!r}: "
-                        f"{end!r} is not a direct child of {flow.name!r} (it is in flow "
-                        f"{where!r}); links may only join direct children, so link the "
-                        "child flow that holds it",
-                        flow.name,
-                    )
-                raise _fail(
-                    f"graph flow {flow.name!r}: link {link.source!r} -> {link.target!r}: no "
-                    f"child named {end!r}; its children are {sorted(children)}",
-                    flow.name,
-                )
-            if link.source == link.target:
-                raise _fail(
-                    f"graph flow {flow.name!r}: link {link.source!r} -> {link.target!r} "
-                    "joins a child to itself",
-                    flow.name,
-                )
-            out[(link.source, link.target)] = link
+            if u not in children or v not in children or u == v:
+                self.bad_link(flow, link, children)
+            out[(u, v)] = link
         providers: dict[str, list[str]] = {}
         for child in flow.children:
             if isinstance(child, Task) and not child.provides:
@@ -315,6 +291,31 @@ class _Builder:
                         out.setdefault((other, child.name), None)
         _check_acyclic(flow.name, names, list(out))
         return out
+
+    def bad_link(self, flow: GraphFlow, link: Link, children: set[str]) -> NoReturn:
+        """Raise the CompileError that says what is wrong with ``link``."""
+        for end in (link.source, link.target):
+            if end in children:
+                continue
+            where = self.container.get(end)
+            if where is not None:
+                raise _fail(
+                    f"graph flow {flow.name!r}: link {link.source!r} -> {link.target!r}: "
+                    f"{end!r} is not a direct child of {flow.name!r} (it is in flow "
+                    f"{where!r}); links may only join direct children, so link the "
+                    "child flow that holds it",
+                    flow.name,
+                )
+            raise _fail(
+                f"graph flow {flow.name!r}: link {link.source!r} -> {link.target!r}: no "
+                f"child named {end!r}; its children are {sorted(children)}",
+                flow.name,
+            )
+        raise _fail(  # both ends are children: the same one
+            f"graph flow {flow.name!r}: link {link.source!r} -> {link.target!r} "
+            "joins a child to itself",
+            flow.name,
+        )
 
 
 def _has_deciders(flow: Flow) -> bool:
