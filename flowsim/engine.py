@@ -68,7 +68,7 @@ from .states import (
     FlowState,
     Intention,
 )
-from .timing import atom_random, pick_duration
+from .timing import Duration, atom_random, pick_duration
 from .trace import AtomMap, Event, LazyNames, Resolution, Result, Trace
 
 __all__ = ["simulate"]
@@ -787,17 +787,25 @@ class _Run:
             r = self.rngs[i] = atom_random(self.options.seed, self.c.names[i])
         return r
 
-    def execute(self, i: int) -> None:
-        """Start atom ``i``'s execute (a task takes the lowest free worker)."""
-        atom: Task | Retry = self.atoms[i]
+    def take_worker(self, i: int) -> tuple[int, int | None]:
+        """A task takes the lowest free worker, a retry controller none: (worker or -1,
+        worker or None)."""
         if self.is_retry[i]:
-            worker, w = -1, None
-        else:
-            worker = w = heapq.heappop(self.free_workers) if self.free_workers else self.hire()
+            return -1, None
+        w = heapq.heappop(self.free_workers) if self.free_workers else self.hire()
+        return w, w
+
+    def duration(self, i: int, spec: Duration, call: int) -> float:
+        if type(spec) is float:
+            return spec
+        return pick_duration(spec, call, None if type(spec) is tuple else self.rng(i))
+
+    def execute(self, i: int) -> None:
+        """Start atom ``i``'s execute."""
+        atom: Task | Retry = self.atoms[i]
+        worker, w = self.take_worker(i)
         k = self.exec_calls[i] = self.exec_calls[i] + 1
-        dur = atom.duration
-        if type(dur) is not float:
-            dur = pick_duration(dur, k, None if type(dur) is tuple else self.rng(i))
+        dur = self.duration(i, atom.duration, k)
         fail = False
         if self.may_fail[i]:
             fs = atom.fails_on
@@ -816,16 +824,11 @@ class _Run:
         heapq.heappush(self.heap, (self.now + dur, self.started, i, _EXEC, fail, worker))
 
     def revert(self, i: int) -> None:
-        """Start atom ``i``'s revert (a task takes the lowest free worker)."""
+        """Start atom ``i``'s revert."""
         atom: Task | Retry = self.atoms[i]
-        if self.is_retry[i]:
-            worker, w = -1, None
-        else:
-            worker = w = heapq.heappop(self.free_workers) if self.free_workers else self.hire()
+        worker, w = self.take_worker(i)
         k = self.rev_calls[i] = self.rev_calls[i] + 1
-        dur = atom.revert_duration
-        if type(dur) is not float:
-            dur = pick_duration(dur, k, None if type(dur) is tuple else self.rng(i))
+        dur = self.duration(i, atom.revert_duration, k)
         fs = atom.revert_fails_on
         fail = fs == "always" or k in fs
         self.wasted += self.exec_dur[i]
