@@ -177,7 +177,7 @@ class _Run:
         self.rev_calls = [0] * n
         self.exec_dur = [0.0] * n  # duration of the latest execute (for wasted work)
         self.fail_seq = [0] * n  # seq of the latest FAILURE event
-        self.history: dict[int, list[tuple[Any, list[str]]]] = {
+        self.history: dict[int, list[HistoryEntry]] = {
             i: [] for i in range(n) if c.is_retry[i]
         }
         self.retry_values: dict[int, list[Any]] = {i: [] for i in self.history}
@@ -437,12 +437,12 @@ class _Run:
             value = controller.execute(self.snapshot(i))
         except Exception:  # the controller's own execute failed: data in the trace, not a crash
             return False
-        self.history[i].append((value, []))
+        self.history[i].append(HistoryEntry(value))
         self.retry_values[i].append(value)
         return True
 
     def snapshot(self, r: int) -> tuple[HistoryEntry, ...]:
-        return tuple(HistoryEntry(v, tuple(f)) for v, f in self.history[r])
+        return tuple(self.history[r])
 
     # ------------------------------------------------------------------ resolution
     def resolve(self, i: int) -> None:
@@ -495,9 +495,10 @@ class _Run:
             r = c.retry_of[r]
         if r < 0:
             return Decision.REVERT_ALL, -1, True
-        failures = self.history[r][-1][1]  # r ran before anything in its scope could fail
-        if c.names[atom] not in failures:
-            failures.append(c.names[atom])
+        history = self.history[r]
+        last = history[-1]  # r ran before anything in its scope could fail
+        if c.names[atom] not in last.failures:
+            history[-1] = HistoryEntry(last.value, (*last.failures, c.names[atom]))
         controller = c.controllers[r]
         assert controller is not None
         raw = controller.on_failure(self.snapshot(r))
