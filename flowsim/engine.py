@@ -177,9 +177,7 @@ class _Run:
         self.rev_calls = [0] * n
         self.exec_dur = [0.0] * n  # duration of the latest execute (for wasted work)
         self.fail_seq = [0] * n  # seq of the latest FAILURE event
-        self.history: dict[int, list[HistoryEntry]] = {
-            i: [] for i in range(n) if c.is_retry[i]
-        }
+        self.history: dict[int, list[HistoryEntry]] = {i: [] for i in range(n) if c.is_retry[i]}
         self.retry_values: dict[int, list[Any]] = {i: [] for i in self.history}
         self.rngs: dict[int, random.Random] = {}
         self.forward: dict[int, list[int]] = {}
