@@ -1142,3 +1142,98 @@ def test_a_retry_round_resets_an_ignored_atom_after_its_flow() -> None:
         (6.0, "SUCCESS"),
     ]
     assert not _Run(compile(flow), Options()).lazy
+
+
+def test_a_written_out_step_skips_a_queued_task_put_in_scope_and_starts_the_next() -> None:
+    # X was ready and waiting for a worker when F failed: R's RETRY put X in scope
+    # (PENDING, intention REVERT), so when A2 frees a worker at 2.5 X must not start, and
+    # the next ready task, V (independent), starts instead; X runs after the retry round
+    checkpoint = UnorderedFlow(
+        name="ck",
+        retry=Retry(name="R", controller=Times(attempts=2)),
+        children=[Task(name="F", priority=1, fails_on=[1], revert_duration=2), Task(name="X")],
+    )
+    flow = UnorderedFlow(
+        name="u",
+        children=[
+            checkpoint,
+            Task(name="A1", priority=1),
+            Task(name="A2", priority=1, duration=2.5),
+            Task(name="V"),
+        ],
+    )
+    assert lines(simulate(flow, workers=2)) == [
+        "0 u RUNNING",
+        "0 A1 RUNNING #1 @0",
+        "0 A2 RUNNING #1 @1",
+        "0 R RUNNING #1",
+        "0 R SUCCESS #1",
+        "1 A1 SUCCESS #1 @0",
+        "1 F RUNNING #1 @0",
+        "2 F FAILURE #1 @0",
+        "2 F REVERTING #1 @0",
+        "2.5 A2 SUCCESS #1 @1",
+        "2.5 V RUNNING #1 @1",
+        "3.5 V SUCCESS #1 @1",
+        "4 F REVERTED #1 @0",
+        "4 R RETRYING #1",
+        "4 F PENDING #1",
+        "4 R RUNNING #2",
+        "4 R SUCCESS #2",
+        "4 F RUNNING #2 @0",
+        "4 X RUNNING #1 @1",
+        "5 F SUCCESS #2 @0",
+        "5 X SUCCESS #1 @1",
+        "5 u SUCCESS",
+    ]
+
+
+def test_a_revert_waiting_for_a_worker_starts_when_a_task_succeeds() -> None:
+    # F's failure puts P and F in scope; P's revert takes the free worker, F's waits for B's
+    # (B succeeds at 3, a step the loop takes itself, and F's revert starts there)
+    checkpoint = UnorderedFlow(
+        name="ck",
+        retry=Retry(name="R", controller=Times(attempts=2)),
+        children=[Task(name="P", revert_duration=2), Task(name="F", fails_on=[1])],
+    )
+    flow = UnorderedFlow(name="u", children=[checkpoint, Task(name="B", priority=1, duration=3)])
+    assert lines(simulate(flow, workers=2)) == [
+        "0 u RUNNING",
+        "0 B RUNNING #1 @0",
+        "0 R RUNNING #1",
+        "0 R SUCCESS #1",
+        "0 P RUNNING #1 @1",
+        "1 P SUCCESS #1 @1",
+        "1 F RUNNING #1 @1",
+        "2 F FAILURE #1 @1",
+        "2 P REVERTING #1 @1",
+        "3 B SUCCESS #1 @0",
+        "3 F REVERTING #1 @0",
+        "4 P REVERTED #1 @1",
+        "4 F REVERTED #1 @0",
+        "4 R RETRYING #1",
+        "4 P PENDING #1",
+        "4 F PENDING #1",
+        "4 R RUNNING #2",
+        "4 R SUCCESS #2",
+        "4 P RUNNING #2 @0",
+        "4 F RUNNING #2 @1",
+        "5 P SUCCESS #2 @0",
+        "5 F SUCCESS #2 @1",
+        "5 u SUCCESS",
+    ]
+
+
+def test_a_task_waiting_for_a_worker_never_starts_once_the_flow_reverts() -> None:
+    # no retry controller: F's failure reverts everything; X, waiting for the one worker
+    # (PENDING, now with intention REVERT, and no predecessor to wait for), must not take
+    # the worker F's revert frees at 2
+    flow = UnorderedFlow(name="u", children=[Task(name="F", fails_on=[1]), Task(name="X")])
+    assert lines(simulate(flow, workers=1)) == [
+        "0 u RUNNING",
+        "0 F RUNNING #1 @0",
+        "1 F FAILURE #1 @0",
+        "1 F REVERTING #1 @0",
+        "2 F REVERTED #1 @0",
+        "2 u REVERTED",
+    ]
