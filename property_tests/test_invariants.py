@@ -4,9 +4,9 @@ recorded resolutions (as a trace of another engine would come)."""
 from __future__ import annotations
 
 import json
+import os
 
 import pytest
-from conftest import PROFILE
 from hypothesis import event, example, given, target
 from support import describe, replayable
 
@@ -101,7 +101,9 @@ def test_a_foreign_trace_is_checked_without_its_resolutions(scenario: fs.Scenari
         assert not found, describe(found)
 
 
-@pytest.mark.skipif(PROFILE != "nightly", reason="nightly only (make nightly)")
+@pytest.mark.skipif(
+    os.environ.get("HYPOTHESIS_PROFILE") != "nightly", reason="nightly only (make nightly)"
+)
 def test_rare_outcomes_are_reached() -> None:
     seen: set[str] = set()
 
