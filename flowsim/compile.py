@@ -10,35 +10,25 @@ Entry and terminator nodes do nothing at run time, so the compiled graph keeps a
 an atom's predecessors are the atoms reachable backwards through entry and terminator
 nodes. The order of atoms is a topological order that breaks ties by declaration order
 (a flow's retry, then its children, depth first); it is the engine's "compile order".
+
+The checks that reject a flow (duplicate names, bad links, cycles, missing requirements and
+store values) are in :mod:`flowsim._compile_checks`.
 """
 
 from __future__ import annotations
 
 import heapq
 import itertools
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
-from typing import Any, NoReturn
+from typing import Any
 
+from ._compile_checks import bad_link, bind_controller, check_acyclic, check_names, check_requires
 from ._gc import gc_paused
 from .errors import CompileError
-from .model import (
-    Atom,
-    Depth,
-    Flow,
-    GraphFlow,
-    LinearFlow,
-    Link,
-    Retry,
-    Task,
-    UnorderedFlow,
-    walk,
-)
-from .retries import (
-    Controller,
-    ParameterizedForEach,
-)
+from .model import Atom, Depth, Flow, GraphFlow, LinearFlow, Link, Task, UnorderedFlow
+from .retries import Controller
 
 __all__ = ["CompiledFlow", "Decider", "Scope", "compile"]
 
@@ -130,14 +120,10 @@ class CompiledFlow:
         return g
 
 
-def _fail(message: str, node: str) -> CompileError:
-    return CompileError(message, node=node)
-
-
 class _Builder:
     """Builds the full node graph (atoms, entries, terminators), then flattens it."""
 
-    def __init__(self, flow: Flow) -> None:
+    def __init__(self, flow: Flow, container: Mapping[str, str]) -> None:
         self.flow = flow
         self.atoms: list[Atom] = []  # declaration order
         self.atom_id: dict[str, int] = {}
@@ -149,7 +135,7 @@ class _Builder:
         self.pred: list[list[int]] | None = [] if _has_deciders(flow) else None
         self.noop: list[bool] = []
         self.edge_decider: dict[tuple[int, int], Link] = {}
-        self.container: dict[str, str] = {}  # item name -> name of the flow holding it
+        self.container = container  # item name -> name of the flow holding it
         self.entries: set[int] = set()
         self.memo: dict[int, tuple[int, ...]] = {}
 
@@ -171,27 +157,7 @@ class _Builder:
         if link is not None and not link.decider:
             self.edge_decider[(u, v)] = link
 
-    # -- pass 1: names
-    def check_names(self) -> None:
-        seen: dict[str, str] = {}
-        for item in walk(self.flow):
-            if isinstance(item, Task | Retry):
-                kind = "task" if isinstance(item, Task) else "retry controller"
-            else:
-                kind = f"{item.pattern} flow"
-                for child in item.children:
-                    self.container[child.name] = item.name
-                if item.retry is not None:
-                    self.container[item.retry.name] = item.name
-            if item.name in seen:
-                raise _fail(
-                    f"duplicate name {item.name!r}: used by a {seen[item.name]} and a {kind}; "
-                    "every task, retry controller and flow needs its own name",
-                    item.name,
-                )
-            seen[item.name] = kind
-
-    # -- pass 2: graph
+    # -- the graph
     def compile_flow(self, flow: Flow, retry: int) -> tuple[int, int]:
         """Add ``flow``'s nodes; return its (entry, terminator) node ids."""
         entry = self.node(noop=True)
@@ -276,7 +242,7 @@ class _Builder:
         for link in flow.links:
             u, v = link.source, link.target
             if u not in children or v not in children or u == v:
-                self.bad_link(flow, link, children)
+                bad_link(flow, link, children, self.container)
             out[(u, v)] = link
         providers: dict[str, list[str]] = {}
         for child in flow.children:
@@ -289,33 +255,8 @@ class _Builder:
                 for other in providers.get(value, ()):
                     if other != child.name:
                         out.setdefault((other, child.name), None)
-        _check_acyclic(flow.name, names, list(out))
+        check_acyclic(flow.name, names, list(out))
         return out
-
-    def bad_link(self, flow: GraphFlow, link: Link, children: set[str]) -> NoReturn:
-        """Raise the CompileError that says what is wrong with ``link``."""
-        for end in (link.source, link.target):
-            if end in children:
-                continue
-            where = self.container.get(end)
-            if where is not None:
-                raise _fail(
-                    f"graph flow {flow.name!r}: link {link.source!r} -> {link.target!r}: "
-                    f"{end!r} is not a direct child of {flow.name!r} (it is in flow "
-                    f"{where!r}); links may only join direct children, so link the "
-                    "child flow that holds it",
-                    flow.name,
-                )
-            raise _fail(
-                f"graph flow {flow.name!r}: link {link.source!r} -> {link.target!r}: no "
-                f"child named {end!r}; its children are {sorted(children)}",
-                flow.name,
-            )
-        raise _fail(  # both ends are children: the same one
-            f"graph flow {flow.name!r}: link {link.source!r} -> {link.target!r} "
-            "joins a child to itself",
-            flow.name,
-        )
 
 
 def _has_deciders(flow: Flow) -> bool:
@@ -323,28 +264,6 @@ def _has_deciders(flow: Flow) -> bool:
     if isinstance(flow, GraphFlow) and not all(link.decider for link in flow.links):
         return True
     return any(_has_deciders(c) for c in flow.children if not isinstance(c, Task))
-
-
-def _acyclic(names: list[str], edges: list[tuple[str, str]]) -> bool:
-    """Whether the graph has no cycle (Kahn's algorithm)."""
-    number = {name: k for k, name in enumerate(names)}
-    if all(number[u] < number[v] for u, v in edges):
-        return True  # declaration order is a topological order: the common case, first
-    succ: list[list[int]] = [[] for _ in names]
-    indeg = [0] * len(names)
-    for u, v in edges:
-        k = number[v]
-        succ[number[u]].append(k)
-        indeg[k] += 1
-    stack = [k for k, d in enumerate(indeg) if not d]
-    done = 0
-    while stack:
-        done += 1
-        for k in succ[stack.pop()]:
-            indeg[k] -= 1
-            if not indeg[k]:
-                stack.append(k)
-    return done == len(names)
 
 
 def _provides(item: Task | Flow) -> set[str]:
@@ -363,37 +282,6 @@ def _requires(item: Task | Flow) -> set[str]:
     for child in item.children:
         out |= _requires(child)
     return out - _provides(item)
-
-
-def _check_acyclic(flow: str, names: list[str], edges: list[tuple[str, str]]) -> None:
-    if _acyclic(names, edges):
-        return  # the common case, first; else find a cycle to show
-    succ: dict[str, list[str]] = {n: [] for n in names}
-    for u, v in edges:
-        succ[u].append(v)
-    color = dict.fromkeys(names, 0)
-    for start in names:
-        if color[start]:
-            continue
-        path = [start]
-        iters = [iter(succ[start])]
-        color[start] = 1
-        while iters:
-            nxt = next(iters[-1], None)
-            if nxt is None:
-                color[path.pop()] = 2
-                iters.pop()
-            elif color[nxt] == 1:
-                cycle = [*path[path.index(nxt) :], nxt]
-                raise _fail(
-                    f"graph flow {flow!r} has a cycle: {' -> '.join(map(repr, cycle))} "
-                    "(from explicit links and requires/provides)",
-                    flow,
-                )
-            elif color[nxt] == 0:
-                color[nxt] = 1
-                path.append(nxt)
-                iters.append(iter(succ[nxt]))
 
 
 def compile(flow: Flow, *, store: Mapping[str, Any] | None = None) -> CompiledFlow:
@@ -417,8 +305,7 @@ def compile(flow: Flow, *, store: Mapping[str, Any] | None = None) -> CompiledFl
 
 
 def _compile(flow: Flow, store: dict[str, Any]) -> CompiledFlow:
-    b = _Builder(flow)
-    b.check_names()
+    b = _Builder(flow, check_names(flow))
     b.compile_flow(flow, -1)
 
     # Flatten: each atom's successors are the atoms reachable through no-op nodes.
@@ -483,8 +370,8 @@ def _compile(flow: Flow, store: dict[str, Any]) -> CompiledFlow:
     )
     retry_of = tuple(-1 if b.retry_of[d] < 0 else pos[node_to_decl[b.retry_of[d]]] for d in order)
     deciders = _deciders(b, order, pos, node_to_decl) if b.edge_decider else ((),) * len(order)
-    controllers = tuple(_controller(a, store) for a in atoms)
-    _check_requires(atoms, preds, store)
+    controllers = tuple(bind_controller(a, store) for a in atoms)
+    check_requires(atoms, preds, store)
     root = _scope(flow, index)
     inside: list[tuple[int, ...]] = [()] * len(atoms)
     scopes = [root]
@@ -538,64 +425,6 @@ def _deciders(
                 queue.extend((uu, u) for uu in b.pred[u])
         out.append(tuple(found))
     return tuple(out)
-
-
-def _controller(atom: Atom, store: Mapping[str, Any]) -> Controller | None:
-    if isinstance(atom, Task):
-        return None
-    c = atom.controller
-    if isinstance(c, ParameterizedForEach):
-        if c.values_from not in store:
-            raise CompileError(
-                f"retry {atom.name!r}: ParameterizedForEach takes its values from store key "
-                f"{c.values_from!r}, which the store does not hold (store keys: "
-                f"{sorted(store)})",
-                node=atom.name,
-            )
-        values = store[c.values_from]
-        if isinstance(values, str) or not isinstance(values, Iterable):
-            raise CompileError(
-                f"retry {atom.name!r}: store key {c.values_from!r} must hold a list of values, "
-                f"got {values!r}",
-                node=atom.name,
-            )
-        return c.bind(list(values))
-    return c
-
-
-def _check_requires(
-    atoms: tuple[Atom, ...], preds: tuple[tuple[int, ...], ...], store: Mapping[str, Any]
-) -> None:
-    providers: dict[str, list[int]] = {}
-    for i, a in enumerate(atoms):
-        for value in a.provides:
-            providers.setdefault(value, []).append(i)
-    for i, a in enumerate(atoms):
-        missing = [r for r in a.requires if r not in store]
-        if not missing:
-            continue
-        ancestors: set[int] = set()
-        stack = list(preds[i])
-        while stack:
-            p = stack.pop()
-            if p not in ancestors:
-                ancestors.add(p)
-                stack.extend(preds[p])
-        for value in missing:
-            if any(p in ancestors for p in providers.get(value, ())):
-                continue
-            elsewhere = [atoms[p].name for p in providers.get(value, ()) if p != i]
-            hint = (
-                f"; {elsewhere} provide it but do not run before {a.name!r}"
-                if elsewhere
-                else "; add a task that provides it, or a store value"
-            )
-            kind = "task" if isinstance(a, Task) else "retry"
-            raise CompileError(
-                f"{kind} {a.name!r} requires {value!r}, which nothing before it provides "
-                f"and the store does not hold{hint}",
-                node=a.name,
-            )
 
 
 def _scope(flow: Flow, index: Mapping[str, int]) -> Scope:
