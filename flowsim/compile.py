@@ -124,7 +124,6 @@ class _Builder:
     """Builds the full node graph (atoms, entries, terminators), then flattens it."""
 
     def __init__(self, flow: Flow, container: Mapping[str, str]) -> None:
-        self.flow = flow
         self.atoms: list[Atom] = []  # declaration order
         self.atom_id: dict[str, int] = {}
         self.flow_of: list[str] = []
