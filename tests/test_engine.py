@@ -1077,6 +1077,13 @@ def test_trace_false_keeps_counts_and_says_why_events_are_missing() -> None:
         simulate(flow, trace="no")  # type: ignore[arg-type]
 
 
+def test_the_default_event_budget_is_a_million_events_plus_a_thousand_per_atom() -> None:
+    # Options' documented default; a run long enough to reach it would take seconds
+    two = compile(LinearFlow(name="f", children=[Task(name="a"), Task(name="b")]))
+    assert _Run(two, Options()).budget == 1_002_000
+    assert _Run(two, Options(event_budget=7)).budget == 7
+
+
 def test_the_event_budget_stops_the_written_out_steps_of_the_loop_too() -> None:
     # a, b start at 0 (the general path); a's success at 1 (written out: c still waits)
     # is the 4th event, b's at 2 the 5th, c's start at 2 (written out) the 6th
