@@ -491,14 +491,19 @@ def memory_row(
     return "| " + " | ".join(cells) + " |"
 
 
+def print_header(header: str) -> None:
+    """A markdown table's header row and its right-aligned separator row."""
+    print(header)
+    print("|" + "---:|" * (header.count("|") - 1))
+
+
 def print_scaling(everything: dict[tuple[int, int | None, float], Runs]) -> None:
     """Per-task cost of build + compile + simulate (full trace) at each N, and its growth
     from the previous N of the same W and p."""
-    print(
+    print_header(
         "| N | W | p | build + compile + simulate s | us/task (all three) | us/task (simulate) "
         "| per-task growth vs previous N (all three) | (simulate) |"
     )
-    print("|" + "---:|" * 8)
     previous: dict[tuple[int | None, float], tuple[float, float]] = {}
     for (n, workers, p), got in sorted(
         everything.items(), key=lambda kv: (kv[0][1] is None, kv[0][1] or 0, kv[0][2], kv[0][0])
@@ -527,12 +532,11 @@ def print_scaling(everything: dict[tuple[int, int | None, float], Runs]) -> None
 
 
 def print_tables(rows: list[str], details: list[str], memory: list[str], light: bool) -> None:
-    print(
+    print_header(
         "| N | W | p | build s | compile s | simulate s (full) | simulate s (light) "
         "| tasks/s (full) | SimPy s | SimPy-tuned s | heapq s | SimPy/flowsim "
         "| SimPy-tuned/flowsim | flowsim/heapq | full/light | peak RSS MB (full) |"
     )
-    print("|" + "---:|" * 16)
     print("\n".join(rows))
     print()
     print(
@@ -546,20 +550,18 @@ def print_tables(rows: list[str], details: list[str], memory: list[str], light: 
     if not light:
         print("flowsim-light: n/a, this flowsim's simulate() has no trace= keyword.")
     print()
-    print(
+    print_header(
         "| N | W | p | workload s | SimPy construct s | SimPy run s | SimPy-tuned construct s "
         "| SimPy-tuned run s | atoms | trace events | makespan | rounds |"
     )
-    print("|" + "---:|" * 12)
     print("\n".join(details))
     print()
-    print(
+    print_header(
         "| N | RSS MB at start | after workload | after build | after compile "
         "| peak RSS MB (full trace) | peak RSS MB (trace-light) "
         "| full-trace RSS above start per task, bytes "
         "| simulation state bytes/atom (tracemalloc, W=4, p=0.1, trace-light) |"
     )
-    print("|" + "---:|" * 9)
     print("\n".join(memory))
     print()
     print(
