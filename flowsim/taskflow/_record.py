@@ -107,13 +107,12 @@ class Recorder(tf_listeners.Listener):  # type: ignore[misc]
     engine
         A TaskFlow engine (``taskflow.engines.load(flow, ...)``), not yet run.
     wrap_tasks
-        Wrap each task's execute and revert to record real calls and worker threads (not
-        with the ``processes`` executor, which pickles the tasks).
+        Wrap each task's execute and revert to record real calls and worker threads.
 
     Raises
     ------
     ModelError
-        If ``engine`` is not a TaskFlow engine, or ``wrap_tasks`` meets a process executor.
+        If ``engine`` is not a TaskFlow engine.
 
     Examples
     --------
@@ -139,13 +138,6 @@ class Recorder(tf_listeners.Listener):  # type: ignore[misc]
             raise ModelError(
                 f"Recorder: {engine!r} is not a TaskFlow engine; expected what "
                 "taskflow.engines.load(flow, ...) returns"
-            )
-        executor = type(getattr(engine, "_task_executor", None)).__name__
-        if wrap_tasks and "Process" in executor:
-            raise ModelError(
-                f"Recorder: engine of flow {engine._flow.name!r} runs tasks in processes "
-                f"({executor}), where wrapped tasks cannot report back; use "
-                "executor='threads' or wrap_tasks=False"
             )
         super().__init__(engine)
         self.flow_name: str = engine._flow.name
