@@ -16,7 +16,7 @@ from flowsim.errors import ModelError, ScenarioError
 with warnings.catch_warnings():
     warnings.simplefilter("ignore", DeprecationWarning)
     import taskflow.engines  # type: ignore[import-untyped]
-    from taskflow import retry, task  # type: ignore[import-untyped]
+    from taskflow import retry, task
     from taskflow.patterns import linear_flow, unordered_flow  # type: ignore[import-untyped]
 
 from flowsim.taskflow._record import Recorder, record
@@ -113,7 +113,9 @@ def test_a_retry_round_is_recorded_exactly(kind: str) -> None:
     assert rec.calls[0].worker == 0  # threads are numbered in first-use order
     by_call = {(c.atom, c.kind, c.number): c.worker for c in rec.calls}
     running = [e for e in trace.events if e.state == "RUNNING" and e.name in ("a", "b")]
-    assert [e.worker for e in running] == [by_call[e.name, "execute", e.attempt] for e in running]
+    assert [e.worker for e in running] == [
+        by_call[e.name, "execute", e.attempt or 0] for e in running
+    ]
     assert sorted(rec.durations()) == ["a", "b"] and len(rec.durations()["a"]) == 2
 
 

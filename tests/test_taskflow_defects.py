@@ -1,0 +1,31 @@
+"""TaskFlow 6.5's defects that flowsim finds, pinned as today's real behaviour: a TaskFlow
+upgrade that fixes one makes its test fail, saying so (then update docs/taskflow-record.md
+and the reproduction in docs/taskflow-defects/)."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+from types import ModuleType
+
+DEFECTS = Path(__file__).resolve().parent.parent / "docs" / "taskflow-defects"
+
+
+def _load(name: str) -> ModuleType:
+    spec = importlib.util.spec_from_file_location(
+        f"taskflow_defect_{name}", DEFECTS / f"{name}.py"
+    )
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_ignored_retry_controller_crashes_the_engine() -> None:
+    got = _load("ignored_retry").run()
+    assert got == (
+        "StorageFailure",
+        "FAILURE",
+        {"x": "SUCCESS", "r": "IGNORE", "a": "FAILURE"},
+        ["minimal-set", "final-state"],
+    ), f"TaskFlow's IGNOREd-retry defect changed (fixed by an upgrade?): {got}"
