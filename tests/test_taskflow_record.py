@@ -229,3 +229,34 @@ def test_suspension_is_reported_not_a_crash() -> None:
         ("atom", "a", "RUNNING", 1, 0),
         ("atom", "a", "SUCCESS", 1, 0),
     ]
+
+
+def test_the_recording_plots_exports_and_saves(tmp_path: Any) -> None:
+    from flowsim.export import to_chrome_trace
+    from flowsim.plot import plot_timeline
+
+    engine = taskflow.engines.load(_retry_flow())
+    with record(engine) as rec:
+        _run(engine)
+    result = rec.result(fs.compile(_sim_retry_flow()))
+    assert (result.flow_state, dict(result.executions), dict(result.reverts)) == (
+        "SUCCESS",
+        {"r": 2, "a": 2, "b": 2},
+        {"r": 0, "a": 1, "b": 1},
+    )
+    ax = plot_timeline(result)
+    assert sorted(p.get_gid() for p in ax.patches if p.get_gid() != "critical") == [
+        "execute:a:1",
+        "execute:a:2",
+        "execute:b:2",
+        "execute:r:1",
+        "execute:r:2",
+        "failure:b:1",
+        "revert:a:1",
+        "revert:b:1",
+    ]
+    assert to_chrome_trace(result)["traceEvents"]
+    rec.trace().save(tmp_path / "run.json")
+    assert fs.load_trace(tmp_path / "run.json") == rec.trace()
+    with pytest.raises(ScenarioError, match="the recording is of flow 'f', not 'g'"):
+        rec.result(fs.compile(fs.LinearFlow(name="g", children=[fs.Task(name="a")])))

@@ -8,8 +8,9 @@ raises inside the engine:
 
 - completer.py ``Completer._determine_resolution`` takes ``runtime.find_retry(a)`` = r
   whatever r's state (IGNORE) and calls ``RetryAction.on_failure`` (actions/retry.py);
-- that calls ``Storage.save_retry_failure`` (storage.py), which reads the last history
-  entry of r: there is none (IndexError -> NotFound -> StorageFailure);
+- that calls ``Storage.save_retry_failure`` (storage.py), which reads
+  ``RetryDetail.last_failures`` (persistence/models.py) of r's history: r has none
+  (IndexError -> NotFound), re-raised as StorageFailure;
 - the exception leaves the state machine; engine.py ``ActionEngine.run_iter`` moves the
   flow to FAILURE and re-raises: x stays SUCCESS, a stays FAILURE, no revert runs.
 

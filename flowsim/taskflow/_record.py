@@ -43,10 +43,12 @@ with warnings.catch_warnings():  # oslo_utils (a TaskFlow dependency) warns on i
     from taskflow.engines import base as tf_engine_base  # type: ignore[import-untyped]
     from taskflow.listeners import base as tf_listeners  # type: ignore[import-untyped]
 
+from flowsim.compile import CompiledFlow
 from flowsim.errors import ModelError, ScenarioError
 from flowsim.model import Options
+from flowsim.spans import spans
 from flowsim.states import AtomState, FlowState
-from flowsim.trace import Event, Trace
+from flowsim.trace import Event, Result, Trace
 
 __all__ = ["Call", "Recorder", "record"]
 
@@ -338,6 +340,57 @@ class Recorder(tf_listeners.Listener):  # type: ignore[misc]
                 Event(clock - t0, seq, "atom", name, AtomState(state), attempts.get(name, 0), w)
             )
         return Trace(flow=self.flow_name, events=tuple(events))
+
+    def result(self, compiled: CompiledFlow) -> Result:
+        """The recorded run as a :class:`~flowsim.Result` of ``compiled`` (the flowsim
+        flow it ran), for :func:`flowsim.plot.plot_timeline` and
+        :func:`flowsim.export.to_chrome_trace`. Counts, final states, makespan and busy
+        time come from the trace; ``retry_values`` is empty and ``wasted_work`` 0 (the
+        recorder does not see return values or which work a resolution wasted).
+
+        Raises
+        ------
+        ScenarioError
+            As :meth:`trace`, or if ``compiled`` is not the recorded flow.
+        """
+        trace = self.trace()
+        if compiled.name != trace.flow:
+            raise ScenarioError(
+                f"the recording is of flow {trace.flow!r}, not {compiled.name!r}",
+                where=f"recording of flow {self.flow_name!r}",
+            )
+        final = {name: AtomState.PENDING for name in compiled.names}
+        executions = dict.fromkeys(compiled.names, 0)
+        reverts = dict.fromkeys(compiled.names, 0)
+        flow_state = FlowState.RUNNING
+        for e in trace.events:
+            if e.subject == "flow":
+                flow_state = FlowState(e.state)
+                continue
+            final[e.name] = AtomState(e.state)
+            if e.state == "RUNNING":
+                executions[e.name] += 1
+            elif e.state == "REVERTING":
+                reverts[e.name] += 1
+        busy: dict[int, float] = {}
+        for s in spans(trace.events):
+            if s.worker is not None:
+                busy[s.worker] = busy.get(s.worker, 0.0) + s.end - s.start
+        return Result(
+            flow_state=flow_state,
+            makespan=trace.events[-1].time,
+            executions=executions,
+            reverts=reverts,
+            atom_final_states=final,
+            retry_values={},
+            worker_busy=dict(sorted(busy.items())),
+            wasted_work=0.0,
+            trace=trace,
+            compiled=compiled,
+            options=self.options(),
+            event_count=len(trace.events),
+            resolution_count=0,
+        )
 
     def _worker_map(self) -> dict[tuple[str, str, int], int]:
         return {(c.atom, c.kind, c.number): c.worker for c in self.calls}
