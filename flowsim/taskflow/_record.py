@@ -13,12 +13,16 @@ thread *processes* the completed future, so an event's time is when the engine a
 
 With ``wrap_tasks=True`` each task's ``execute`` and ``revert`` are wrapped (on the task
 object, for the duration of the recording) to stamp the call's real start and end and the
-thread that ran it. The k-th execute call of a task belongs to its k-th RUNNING event, the
-k-th revert call to its k-th REVERTING event; each such event, and the end event that
-closes it, carries the call's worker: the threads numbered 0, 1, ... in the order of their
-first call. The real spans are in :attr:`Recorder.calls` (and measured durations in
-:meth:`Recorder.durations`). Retry controllers run in the engine thread and carry no worker,
-as in a simulation.
+thread that ran it: :attr:`Recorder.calls` (threads numbered 0, 1, ... in the order of
+their first call) and :meth:`Recorder.durations`. The k-th execute call of a task belongs
+to its k-th RUNNING event, the k-th revert call to its k-th REVERTING event, and
+``trace(workers=True)`` puts the call's worker on those events and on the end events that
+close them. It is off by default because it is not sound in notification order: the
+engine notifies RUNNING for every task it submits, also those that wait in the executor
+for a thread (the serial engine notifies a whole batch RUNNING, then runs it), so one
+worker would appear to run several tasks at once and the capacity rule would flag it. For
+the same reason :meth:`Recorder.options` says ``workers=None``. Retry controllers run in
+the engine thread and carry no worker, as in a simulation.
 
 Attempts follow flowsim's convention: an atom's attempt is the number of RUNNING events it
 has had (0 before the first), carried by every later event until the next RUNNING.
@@ -127,7 +131,7 @@ class Recorder(tf_listeners.Listener):  # type: ignore[misc]
     >>> engine = taskflow.engines.load(linear_flow.Flow("f").add(Hello("a")))
     >>> with Recorder(engine) as rec:
     ...     engine.run()
-    >>> for e in rec.trace().events:
+    >>> for e in rec.trace(workers=True).events:
     ...     print(e.subject, e.name, e.state, e.attempt, e.worker)
     flow f RUNNING None None
     atom a RUNNING 1 0
@@ -281,20 +285,21 @@ class Recorder(tf_listeners.Listener):  # type: ignore[misc]
         return {k: tuple(v) for k, v in out.items()}
 
     def options(self) -> Options:
-        """The flowsim options the engine ran under: TaskFlow's ``defer_reverts`` and
-        ``never_resolve`` (both False unless given), ``max_workers`` (1 for the serial
-        engine; None, unlimited, when not given)."""
+        """The flowsim options to check the recorded trace under: TaskFlow's
+        ``defer_reverts`` and ``never_resolve`` (both False unless given) and
+        ``workers=None`` (the engine notifies RUNNING on submission, so its executor's
+        thread count cannot be checked in notification order)."""
         given = dict(self._engine.options or {})
-        serial = "Serial" in type(self._engine).__name__
-        workers = 1 if serial else given.get("max_workers")
         return Options(
-            workers=None if workers is None else int(workers),
+            workers=None,
             defer_reverts=bool(given.get("defer_reverts", False)),
             never_resolve=bool(given.get("never_resolve", False)),
         )
 
-    def trace(self) -> Trace:
-        """The recorded run as a flowsim trace (times in seconds from the flow's start).
+    def trace(self, *, workers: bool = False) -> Trace:
+        """The recorded run as a flowsim trace (times in seconds from the flow's start);
+        ``workers=True`` puts each real call's worker on its events (see the module
+        docstring for why that is off by default).
 
         Raises
         ------
@@ -318,7 +323,7 @@ class Recorder(tf_listeners.Listener):  # type: ignore[misc]
                 "engine.run() while the recorder is registered",
                 where=f"recording of flow {self.flow_name!r}",
             )
-        worker = self._worker_map()
+        worker = self._worker_map() if workers else {}
         attempts: dict[str, int] = {}
         reverts: dict[str, int] = {}
         open_call: dict[str, int | None] = {}
