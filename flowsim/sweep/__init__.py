@@ -1,0 +1,15 @@
+"""Monte Carlo what-if: run a flow over seeds and a grid of options, on any executor.
+
+>>> import flowsim as fs
+>>> from flowsim.sweep import sweep
+>>> flow = fs.LinearFlow(name="f", children=[fs.Task(name="a", fail_probability=0.5)])
+>>> len(sweep(flow, seeds=3, grid={"workers": [1, 2]}, executor=False, progress=False).rows)
+6
+"""
+
+from __future__ import annotations
+
+from ._core import SweepResult, sweep
+from ._recipe import ROW_KEYS
+
+__all__ = ["ROW_KEYS", "SweepResult", "sweep"]
