@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 import flowsim as fs
+import flowsim.examples
 from flowsim.errors import ScenarioError
 from flowsim.sweep import ROW_KEYS, sweep
 
@@ -215,3 +216,53 @@ def test_resume_of_a_different_sweep_is_refused(tmp_path: Path) -> None:
         f"sweep out '{out}': written by a different sweep (fingerprint {a.fingerprint}, "
         f"this one {b_fp}); use another out or resume=False"
     )
+
+
+def _cli(argv: list[str]) -> Any:
+    import argparse
+
+    from flowsim.sweep._cli import add_parser
+
+    p = argparse.ArgumentParser()
+    add_parser(p.add_subparsers())
+    args = p.parse_args(argv)
+    return args.handler(args)
+
+
+def test_cli_prints_the_describe_table(capsys: Any) -> None:
+    argv = ["sweep", "blueprint", "--seeds", "4", "--grid", "strategy=smart", "--jobs", "1"]
+    assert _cli(argv) == 0
+    res = sweep(
+        fs.examples.load("blueprint"),
+        seeds=4,
+        grid={"strategy": ["smart"]},
+        executor=False,
+        progress=False,
+    )
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].split() == list(res.describe()[0])
+    assert len(lines) == 2
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--seeds", "ten"], "--seeds: expected an integer count, got 'ten'"),
+        (
+            ["--grid", "colour=1"],
+            "--grid: unknown key 'colour'; expected one of workers, "
+            "strategy, defer_reverts, never_resolve, fail_probability, duration_scale",
+        ),
+        (["--grid", "workers=two"], "--grid workers: expected a number, got 'two'"),
+        (
+            ["--scheduler", "tcp://127.0.0.1:1"],
+            "--scheduler tcp://127.0.0.1:1: no Dask "
+            "scheduler answered within 5 s (Timed out trying to connect to tcp://127.0.0.1:1 "
+            "after 5 s)",
+        ),
+    ],
+)
+def test_cli_bad_input(argv: list[str], message: str) -> None:
+    with pytest.raises(ScenarioError) as e:
+        _cli(["sweep", "blueprint", *argv])
+    assert str(e.value) == message

@@ -1,0 +1,108 @@
+"""The ``flowsim sweep`` subcommand."""
+
+from __future__ import annotations
+
+import argparse
+import concurrent.futures as cf
+from pathlib import Path
+from typing import Any
+
+from flowsim import examples
+from flowsim.errors import ScenarioError
+from flowsim.model import Scenario
+from flowsim.scenario import load_scenario
+
+from ._core import sweep
+from ._recipe import GRID_KEYS
+
+_BOOL = {"true": True, "false": False}
+
+
+def add_parser(commands: argparse._SubParsersAction[Any]) -> None:
+    """Add ``sweep`` to the CLI's subcommands.
+
+    >>> p = argparse.ArgumentParser()
+    >>> add_parser(p.add_subparsers())
+    >>> p.parse_args(["sweep", "blueprint", "--seeds", "3"]).seeds
+    '3'
+    """
+    p = commands.add_parser("sweep", help="Monte Carlo what-if over seeds and options")
+    p.add_argument("scenario", help="a scenario file or a bundled example name")
+    p.add_argument("--seeds", default="100", help="number of seeds (seeds 0..N-1)")
+    p.add_argument("--grid", action="append", default=[], metavar="KEY=V1,V2")
+    g = p.add_mutually_exclusive_group()
+    g.add_argument("--jobs", type=int, default=None, help="processes (default: all cores)")
+    g.add_argument("--scheduler", default=None, metavar="ADDRESS", help="a Dask scheduler")
+    p.add_argument("--out", default=None, help="results file (.jsonl)")
+    p.add_argument("--resume", action="store_true")
+    p.add_argument("--plot", default=None, metavar="FILE")
+    p.set_defaults(handler=_sweep_command)
+
+
+def _value(key: str, text: str) -> Any:
+    if key in ("defer_reverts", "never_resolve"):
+        if text.lower() not in _BOOL:
+            raise ScenarioError(f"--grid {key}: expected true or false, got {text!r}")
+        return _BOOL[text.lower()]
+    if key == "strategy":
+        return text
+    if key == "workers" and text.lower() == "none":
+        return None
+    try:
+        return int(text) if key == "workers" else float(text)
+    except ValueError:
+        raise ScenarioError(f"--grid {key}: expected a number, got {text!r}") from None
+
+
+def _grid(items: list[str]) -> dict[str, list[Any]]:
+    grid: dict[str, list[Any]] = {}
+    for item in items:
+        key, sep, values = item.partition("=")
+        if not sep:
+            raise ScenarioError(f"--grid {item!r}: expected KEY=V1,V2,...")
+        if key not in GRID_KEYS:
+            raise ScenarioError(
+                f"--grid: unknown key {key!r}; expected one of {', '.join(GRID_KEYS)}"
+            )
+        grid[key] = [_value(key, v) for v in values.split(",") if v]
+    return grid
+
+
+def _scenario(arg: str) -> Scenario:
+    path = Path(arg)
+    if not path.exists() and arg in examples.names():
+        return examples.load(arg)
+    return load_scenario(path)
+
+
+def _sweep_command(args: argparse.Namespace) -> int:
+    try:
+        seeds = int(args.seeds)
+    except ValueError:
+        raise ScenarioError(f"--seeds: expected an integer count, got {args.seeds!r}") from None
+    scenario = _scenario(args.scenario)
+    grid = _grid(args.grid)
+    if args.scheduler is not None:
+        from dask.distributed import Client
+
+        try:
+            client = Client(args.scheduler, timeout="5s")  # type: ignore[no-untyped-call]
+        except (OSError, TimeoutError) as e:
+            raise ScenarioError(
+                f"--scheduler {args.scheduler}: no Dask scheduler answered within 5 s ({e})"
+            ) from None
+        with client:
+            res = sweep(
+                scenario, seeds=seeds, grid=grid, executor=client, out=args.out, resume=args.resume
+            )
+    else:
+        with cf.ProcessPoolExecutor(args.jobs) as pool:
+            res = sweep(
+                scenario, seeds=seeds, grid=grid, executor=pool, out=args.out, resume=args.resume
+            )
+    table = res.describe()
+    cols = list(table[0])
+    print("  ".join(cols))
+    for d in table:
+        print("  ".join(f"{v:.3f}" if isinstance(v, float) else str(v) for v in d.values()))
+    return 0
