@@ -80,6 +80,8 @@ def _sweep_command(args: argparse.Namespace) -> int:
         seeds = int(args.seeds)
     except ValueError:
         raise ScenarioError(f"--seeds: expected an integer count, got {args.seeds!r}") from None
+    if args.plot is not None:
+        raise ScenarioError("--plot: not available yet (plot_sweep is not written)")
     scenario = _scenario(args.scenario)
     grid = _grid(args.grid)
     if args.scheduler is not None:
