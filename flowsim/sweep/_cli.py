@@ -77,6 +77,13 @@ def _scenario(arg: str) -> Scenario:
 
 def _sweep_command(args: argparse.Namespace) -> int:
     try:
+        return _run(args)
+    except KeyboardInterrupt:  # sweep() has printed its one-line summary
+        return 130
+
+
+def _run(args: argparse.Namespace) -> int:
+    try:
         seeds = int(args.seeds)
     except ValueError:
         raise ScenarioError(f"--seeds: expected an integer count, got {args.seeds!r}") from None
