@@ -150,6 +150,8 @@ def test_row_schema_and_describe_on_a_tiny_sweep() -> None:
             "fail_probability": 0,
             "runs": 2,
             "makespan_mean": 2.0,
+            "makespan_mean_ci_low": 2.0,
+            "makespan_mean_ci_high": 2.0,
             "makespan_p50": 2.0,
             "makespan_p90": 2.0,
             "makespan_p99": 2.0,
@@ -163,6 +165,8 @@ def test_row_schema_and_describe_on_a_tiny_sweep() -> None:
             "fail_probability": 1,
             "runs": 2,
             "makespan_mean": 3.0,
+            "makespan_mean_ci_low": 3.0,
+            "makespan_mean_ci_high": 3.0,
             "makespan_p50": 3.0,
             "makespan_p90": 3.0,
             "makespan_p99": 3.0,
@@ -266,3 +270,10 @@ def test_cli_bad_input(argv: list[str], message: str) -> None:
     with pytest.raises(ScenarioError) as e:
         _cli(["sweep", "blueprint", *argv])
     assert str(e.value) == message
+
+
+def test_bootstrap_interval_brackets_the_mean_of_a_mixed_sample() -> None:
+    flow = fs.LinearFlow(name="f", children=[fs.Task(name="a", duration=2, fail_probability=0.5)])
+    (d,) = sweep(flow, seeds=40, executor=False, progress=False).describe()
+    assert 0 < d["share_success"] < 1
+    assert 2.0 < d["makespan_mean_ci_low"] < d["makespan_mean"] < d["makespan_mean_ci_high"] < 3.0

@@ -5,6 +5,7 @@ from __future__ import annotations
 import concurrent.futures as cf
 import json
 import os
+import random
 import statistics
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -80,7 +81,8 @@ class SweepResult:
         return fs.simulate(apply_knobs(self.scenarios[row["scenario"]], combo), seed=row["seed"])
 
     def describe(self) -> list[dict[str, Any]]:
-        """Per combination: runs, makespan mean/p50/p90/p99, outcome shares."""
+        """Per combination: runs, makespan mean with a 95% bootstrap interval, p50/p90/p99,
+        outcome shares and errors."""
         groups: dict[tuple[Any, ...], list[dict[str, Any]]] = {}
         keys = [
             k
@@ -95,6 +97,8 @@ class SweepResult:
             d: dict[str, Any] = dict(zip(keys, gk, strict=True))
             d["runs"] = len(rs)
             d["makespan_mean"] = statistics.fmean(ok) if ok else None
+            lo, hi = _bootstrap(ok) if ok else (None, None)
+            d["makespan_mean_ci_low"], d["makespan_mean_ci_high"] = lo, hi
             for q in (50, 90, 99):
                 d[f"makespan_p{q}"] = _quantile(ok, q / 100) if ok else None
             for st in ("SUCCESS", "REVERTED", "FAILURE"):
@@ -102,6 +106,14 @@ class SweepResult:
             d["errors"] = sum(r["error"] is not None for r in rs)
             out.append(d)
         return out
+
+
+def _bootstrap(xs: Sequence[float], n: int = 200) -> tuple[float, float]:
+    """95% bootstrap interval of the mean, seeded (random.Random(0)) so describe() is exact."""
+    rng = random.Random(0)
+    k = len(xs)
+    means = sorted(statistics.fmean(rng.choices(xs, k=k)) for _ in range(n))
+    return means[int(0.025 * n)], means[int(0.975 * n) - 1]
 
 
 def _quantile(xs: Sequence[float], q: float) -> float:
