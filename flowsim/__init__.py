@@ -18,6 +18,7 @@ from .errors import (
     ModelError,
     ScenarioError,
 )
+from .files import load_scenario, save_scenario, scenario_from_dict, scenario_to_dict
 from .model import (
     Depth,
     GraphFlow,
@@ -40,7 +41,6 @@ from .retries import (
     ParameterizedForEach,
     Times,
 )
-from .scenario import load_scenario, save_scenario, scenario_from_dict, scenario_to_dict
 from .states import AtomState, Decision, FlowState, Intention
 from .timing import Exponential, LogNormal, Uniform
 from .trace import Event, Resolution, Result, Trace, load_trace

@@ -29,8 +29,8 @@ from typing import Any, NoReturn
 from flowsim import examples
 from flowsim.engine import simulate
 from flowsim.errors import EventBudgetExceeded, FlowsimError, ScenarioError
+from flowsim.files import load_scenario
 from flowsim.model import Scenario, Strategy
-from flowsim.scenario import load_scenario
 from flowsim.textview import LEGEND, comparison, summary, timeline
 from flowsim.trace import load_trace
 
@@ -235,7 +235,7 @@ def _run(args: argparse.Namespace) -> int:
     if args.trace_out is not None:
         _write_file(args.trace_out, "trace file", result.traced().save)
     if args.perfetto is not None:
-        from flowsim.export import save_chrome_trace
+        from flowsim.files import save_chrome_trace
 
         try:
             save_chrome_trace(result, args.perfetto)

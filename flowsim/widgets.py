@@ -45,8 +45,8 @@ import ipywidgets as widgets  # type: ignore[import-untyped]
 from . import examples
 from .engine import simulate
 from .errors import FlowsimError, ModelError, ScenarioError
+from .files.scenario import load_scenario
 from .model import Flow, GraphFlow, LinearFlow, Scenario, Strategy, Task, UnorderedFlow, walk
-from .scenario import load_scenario
 from .timing import FailSpec, check_fail_spec
 from .trace import Result
 

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 import flowsim
-import flowsim._scenario_read as scenario_read
+import flowsim.files._scenario_read as scenario_read
 from flowsim import (
     AlwaysRetry,
     AlwaysRevert,

@@ -3,7 +3,7 @@
 :func:`check` replays a trace against its compiled flow and returns the violations it
 finds, each naming its :class:`Rule`, the events involved and a one-line explanation. An
 empty list means the trace obeys every rule. The rules are DESIGN.md's semantics stated
-over events only; resolutions are judged by the independent :mod:`flowsim.oracle`.
+over events only; resolutions are judged by the independent :mod:`flowsim.checks.oracle`.
 
 >>> import flowsim as fs
 >>> from flowsim import examples
@@ -19,12 +19,13 @@ enforced (a real engine's timings are its own).
 
 from __future__ import annotations
 
+from flowsim.compile import CompiledFlow, compile
+from flowsim.errors import ScenarioError
+from flowsim.model import Options, Scenario
+from flowsim.trace import Result, Trace
+
 from ._replay import _Replay
 from ._rules import Rule, Violation
-from .compile import CompiledFlow, compile
-from .errors import ScenarioError
-from .model import Options, Scenario
-from .trace import Result, Trace
 
 __all__ = ["Rule", "Violation", "check"]
 

@@ -1,6 +1,7 @@
 """The replay of a trace event by event (private to :mod:`flowsim.checks`): each event
 is checked against the state it finds, and every broken rule is flagged; a failure's
-resolution is judged with :mod:`flowsim.oracle`, and the end of the trace is checked last."""
+resolution is judged with :mod:`flowsim.checks.oracle`, and the end of the trace is
+checked last."""
 
 from __future__ import annotations
 
@@ -10,12 +11,10 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from . import oracle
-from ._rules import Rule, Violation
-from .compile import CompiledFlow
-from .model import Options, Strategy
-from .retries import AlwaysRevert, AlwaysRevertAll, ForEach, HistoryEntry, Times
-from .states import (
+from flowsim.compile import CompiledFlow
+from flowsim.model import Options, Strategy
+from flowsim.retries import AlwaysRevert, AlwaysRevertAll, ForEach, HistoryEntry, Times
+from flowsim.states import (
     FLOW_TRANSITIONS,
     RETRY_TRANSITIONS,
     STOP_THE_WORLD_FLOW_TRANSITIONS,
@@ -24,8 +23,11 @@ from .states import (
     Decision,
     FlowState,
 )
-from .timing import atom_random, pick_duration
-from .trace import Event, Resolution
+from flowsim.timing import atom_random, pick_duration
+from flowsim.trace import Event, Resolution
+
+from . import oracle
+from ._rules import Rule, Violation
 
 A = AtomState
 _DONE_BEFORE = frozenset({A.SUCCESS, A.IGNORE})  # what a predecessor must be

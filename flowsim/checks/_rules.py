@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from .trace import Event
+from flowsim.trace import Event
 
 
 class Rule(StrEnum):

@@ -30,9 +30,9 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
 
-from .compile import CompiledFlow
-from .errors import FlowsimError
-from .states import AtomState, Decision
+from flowsim.compile import CompiledFlow
+from flowsim.errors import FlowsimError
+from flowsim.states import AtomState, Decision
 
 __all__ = ["EXECUTED", "consulted", "minimal_revert_set", "resolve", "scope"]
 

@@ -24,11 +24,12 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
 
-from ._compile_checks import bad_link, bind_controller, check_acyclic, check_names, check_requires
-from ._gc import gc_paused
-from .errors import CompileError
-from .model import Atom, Depth, Flow, GraphFlow, LinearFlow, Link, Task, UnorderedFlow
-from .retries import Controller
+from flowsim._gc import gc_paused
+from flowsim.errors import CompileError
+from flowsim.model import Atom, Depth, Flow, GraphFlow, LinearFlow, Link, Task, UnorderedFlow
+from flowsim.retries import Controller
+
+from ._checks import bad_link, bind_controller, check_acyclic, check_names, check_requires
 
 __all__ = ["CompiledFlow", "Decider", "Scope", "compile"]
 

@@ -9,9 +9,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any, NoReturn
 
-from .errors import CompileError
-from .model import Atom, Flow, GraphFlow, Link, Retry, Task, walk
-from .retries import Controller, ParameterizedForEach
+from flowsim.errors import CompileError
+from flowsim.model import Atom, Flow, GraphFlow, Link, Retry, Task, walk
+from flowsim.retries import Controller, ParameterizedForEach
 
 
 def _fail(message: str, node: str) -> CompileError:

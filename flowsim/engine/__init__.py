@@ -41,10 +41,10 @@ from functools import partial
 from types import MappingProxyType
 from typing import Any
 
-from ._gc import gc_paused
-from .compile import CompiledFlow, compile
-from .errors import EventBudgetExceeded, FlowsimError, ModelError
-from .model import (
+from flowsim._gc import gc_paused
+from flowsim.compile import CompiledFlow, compile
+from flowsim.errors import EventBudgetExceeded, FlowsimError, ModelError
+from flowsim.model import (
     Depth,
     Flow,
     GraphFlow,
@@ -56,10 +56,8 @@ from .model import (
     Task,
     UnorderedFlow,
 )
-from .retries import (
-    HistoryEntry,
-)
-from .states import (
+from flowsim.retries import HistoryEntry
+from flowsim.states import (
     RETRY_TRANSITIONS,
     STOP_THE_WORLD_FLOW_TRANSITIONS,
     TASK_TRANSITIONS,
@@ -68,8 +66,8 @@ from .states import (
     FlowState,
     Intention,
 )
-from .timing import Duration, atom_random, pick_duration
-from .trace import AtomMap, Event, LazyNames, Resolution, Result, Trace
+from flowsim.timing import Duration, atom_random, pick_duration
+from flowsim.trace import AtomMap, Event, LazyNames, Resolution, Result, Trace
 
 __all__ = ["simulate"]
 

@@ -11,8 +11,8 @@ from __future__ import annotations
 from importlib import resources
 
 from flowsim.errors import ScenarioError
+from flowsim.files.scenario import _parse_text
 from flowsim.model import Scenario
-from flowsim.scenario import _parse_text
 
 __all__ = ["load", "names"]
 

@@ -1,6 +1,6 @@
 """Scenario JSON: the format's keys and kinds, and checked values (private).
 
-The keys and kinds of scenario format version 1 (see :mod:`flowsim.scenario`), small
+The keys and kinds of scenario format version 1 (see :mod:`flowsim.files.scenario`), small
 helpers that quote and show JSON values in error messages, the JSON parsing hooks
 (duplicate keys, ``NaN``), and :class:`_JsonReader`, which checks the JSON shape of one
 value (an object and its keys, a name, a boolean, a whole number, a free JSON value, a
@@ -16,9 +16,9 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, NoReturn, TypeGuard, TypeVar
 
-from .errors import ModelError, ScenarioError
-from .model import GraphFlow, LinearFlow, UnorderedFlow
-from .timing import Duration, Exponential, FailSpec, LogNormal, Uniform
+from flowsim.errors import ModelError, ScenarioError
+from flowsim.model import GraphFlow, LinearFlow, UnorderedFlow
+from flowsim.timing import Duration, Exponential, FailSpec, LogNormal, Uniform
 
 FORMAT = 1
 """The scenario format version this flowsim reads and writes (the ``"flowsim"`` key)."""

@@ -1,4 +1,4 @@
-"""Reading a scenario from its JSON form (private; see :mod:`flowsim.scenario`).
+"""Reading a scenario from its JSON form (private; see :mod:`flowsim.files.scenario`).
 
 :class:`_Reader` builds the flow, its retry controllers, timings, links and options from
 the parsed JSON, checking each value where it stands so that an error names its JSON path,
@@ -11,7 +11,20 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from ._scenario_json import (
+from flowsim.compile import compile as compile_flow
+from flowsim.errors import CompileError
+from flowsim.model import Depth, Flow, GraphFlow, Link, Options, Retry, Scenario, Strategy, Task
+from flowsim.retries import (
+    AlwaysRetry,
+    AlwaysRevert,
+    AlwaysRevertAll,
+    Controller,
+    ForEach,
+    ParameterizedForEach,
+    Times,
+)
+
+from ._json import (
     _ATOM_KEYS,
     _CONTROLLER_KEYS,
     _CONTROLLER_REQUIRED,
@@ -31,28 +44,6 @@ from ._scenario_json import (
     _JsonReader,
     _q,
     _show,
-)
-from .compile import compile as compile_flow
-from .errors import CompileError
-from .model import (
-    Depth,
-    Flow,
-    GraphFlow,
-    Link,
-    Options,
-    Retry,
-    Scenario,
-    Strategy,
-    Task,
-)
-from .retries import (
-    AlwaysRetry,
-    AlwaysRevert,
-    AlwaysRevertAll,
-    Controller,
-    ForEach,
-    ParameterizedForEach,
-    Times,
 )
 
 

@@ -1,4 +1,4 @@
-"""Writing a scenario in its JSON form (private; see :mod:`flowsim.scenario`).
+"""Writing a scenario in its JSON form (private; see :mod:`flowsim.files.scenario`).
 
 Each helper turns one part of a scenario into JSON values; only what differs from the
 model's defaults is written, except task durations. Anything JSON cannot hold raises
@@ -11,10 +11,9 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
-from ._scenario_json import _ATOM_KEYS
-from .errors import ModelError
-from .model import Flow, GraphFlow, Retry, Task
-from .retries import (
+from flowsim.errors import ModelError
+from flowsim.model import Flow, GraphFlow, Retry, Task
+from flowsim.retries import (
     AlwaysRetry,
     AlwaysRevert,
     AlwaysRevertAll,
@@ -22,7 +21,9 @@ from .retries import (
     ParameterizedForEach,
     Times,
 )
-from .timing import Duration, Exponential, LogNormal, Uniform
+from flowsim.timing import Duration, Exponential, LogNormal, Uniform
+
+from ._json import _ATOM_KEYS
 
 
 def _to_json(value: object, what: str) -> Any:

@@ -34,9 +34,9 @@ import os
 from pathlib import Path
 from typing import Any
 
-from .errors import ModelError
-from .spans import Span, critical_path, spans
-from .trace import Result
+from flowsim.errors import ModelError
+from flowsim.spans import Span, critical_path, spans
+from flowsim.trace import Result
 
 __all__ = ["US_PER_TIME_UNIT", "save_chrome_trace", "to_chrome_trace"]
 

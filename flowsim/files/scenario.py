@@ -42,11 +42,12 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from ._scenario_json import FORMAT, _bad_constant, _BadConstant, _object_pairs
+from flowsim.errors import ScenarioError
+from flowsim.model import Scenario
+
+from ._json import FORMAT, _bad_constant, _BadConstant, _object_pairs
 from ._scenario_read import _Reader
 from ._scenario_write import _node_json, _to_json
-from .errors import ScenarioError
-from .model import Scenario
 
 __all__ = [
     "FORMAT",

@@ -25,10 +25,10 @@ This module imports matplotlib; ``import flowsim`` does not import it.
 
 from __future__ import annotations
 
-from ._plot_common import COLORS, STATE_COLORS, PlotError, states_at
-from ._plot_compare import plot_comparison, plot_comparison_timelines
-from ._plot_flow import plot_flow
-from ._plot_timeline import plot_timeline
+from ._common import COLORS, STATE_COLORS, PlotError, states_at
+from ._compare import plot_comparison, plot_comparison_timelines
+from ._flow import plot_flow
+from ._timeline import plot_timeline
 
 __all__ = [
     "COLORS",

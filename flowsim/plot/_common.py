@@ -16,9 +16,9 @@ from typing import Any
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-from .errors import ModelError
-from .states import AtomState
-from .trace import Result
+from flowsim.errors import ModelError
+from flowsim.states import AtomState
+from flowsim.trace import Result
 
 COLORS: Mapping[str, str] = MappingProxyType(
     {

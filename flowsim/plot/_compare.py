@@ -11,7 +11,9 @@ from collections.abc import Mapping
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-from ._plot_common import (
+from flowsim.trace import Result
+
+from ._common import (
     _check_at,
     _check_ax,
     _check_lanes,
@@ -21,8 +23,7 @@ from ._plot_common import (
     _num,
     _workers,
 )
-from ._plot_timeline import _draw_timeline, _row_count, _span_of, _timeline_kinds
-from .trace import Result
+from ._timeline import _draw_timeline, _row_count, _span_of, _timeline_kinds
 
 _LABEL_COLORS = ("#56B4E9", "#CC79A7", "#009E73", "#F0E442", "#0072B2", "#D55E00")
 _HATCHES = ("", "//", "..", "xx", "\\\\", "--")

@@ -12,7 +12,11 @@ from typing import Any
 from matplotlib.axes import Axes
 from matplotlib.patches import FancyArrowPatch, FancyBboxPatch, Patch
 
-from ._plot_common import (
+from flowsim.compile import CompiledFlow, Scope
+from flowsim.states import AtomState
+from flowsim.trace import Result
+
+from ._common import (
     COLORS,
     STATE_COLORS,
     PlotError,
@@ -24,9 +28,6 @@ from ._plot_common import (
     _num,
     states_at,
 )
-from .compile import CompiledFlow, Scope
-from .states import AtomState
-from .trace import Result
 
 _NODE_W = 0.56  # node width, in generations (columns are 1 apart)
 _NODE_H = 0.56  # node height, in rows

@@ -15,7 +15,11 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch, Rectangle
 from matplotlib.patheffects import withStroke
 
-from ._plot_common import (
+from flowsim.spans import Span, critical_path, spans
+from flowsim.states import FlowState
+from flowsim.trace import Result
+
+from ._common import (
     COLORS,
     _check_at,
     _check_ax,
@@ -27,9 +31,6 @@ from ._plot_common import (
     _num,
     _workers,
 )
-from .spans import Span, critical_path, spans
-from .states import FlowState
-from .trace import Result
 
 _BAR: dict[str, Any] = {"edgecolor": "white", "linewidth": 1.2, "zorder": 2}
 _X: dict[str, Any] = {
