@@ -225,7 +225,7 @@ def test_resume_of_a_different_sweep_is_refused(tmp_path: Path) -> None:
 def _cli(argv: list[str]) -> Any:
     import argparse
 
-    from flowsim.sweep._cli import add_parser
+    from flowsim.cli._sweep import add_parser
 
     p = argparse.ArgumentParser()
     add_parser(p.add_subparsers())

@@ -21,7 +21,7 @@ import argparse
 import json
 import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Any, NoReturn
@@ -29,10 +29,12 @@ from typing import Any, NoReturn
 from flowsim import examples
 from flowsim.engine import simulate
 from flowsim.errors import EventBudgetExceeded, FlowsimError, ScenarioError
-from flowsim.files import load_scenario
-from flowsim.model import Scenario, Strategy
+from flowsim.model import Strategy
 from flowsim.textview import LEGEND, comparison, summary, timeline
 from flowsim.trace import load_trace
+
+from . import _sweep
+from ._common import scenario_arg, write_file
 
 __all__ = ["main"]
 
@@ -87,6 +89,7 @@ def _parser() -> _Parser:
         "their timelines and compare them; also write both timelines as a picture, "
         f"{_DEMO_PICTURE}.",
     )
+    demo.set_defaults(handler=_demo)
     demo.add_argument(
         "--out",
         metavar="DIR",
@@ -108,6 +111,7 @@ def _parser() -> _Parser:
         help="a scenario JSON file, or the name of a bundled example "
         f"({', '.join(examples.names())})",
     )
+    run.set_defaults(handler=_run)
     _option_flags(run)
     run.add_argument(
         "--event-budget", type=int, metavar="N", help="stop a run after N trace events"
@@ -142,6 +146,7 @@ def _parser() -> _Parser:
         metavar="SCENARIO",
         help="the scenario JSON file (or bundled example) the trace ran",
     )
+    check.set_defaults(handler=_check)
     check.add_argument("trace", metavar="TRACE", help="the trace JSON file to check")
     _option_flags(check)
     check.add_argument(
@@ -150,37 +155,12 @@ def _parser() -> _Parser:
         help="do not require the scenario's durations and injected failures (for a real "
         "engine's trace)",
     )
+    _sweep.add_parser(commands)
     return parser
 
 
 def _fail(message: str) -> None:
     print(f"{_PROG}: error: {' '.join(message.split())}", file=sys.stderr)
-
-
-def _scenario(arg: str) -> Scenario:
-    """A scenario file, or a bundled example when no such file exists."""
-    path = Path(arg)
-    if not path.exists() and arg in examples.names():
-        return examples.load(arg)
-    if not path.exists() and not path.is_symlink():
-        raise ScenarioError(
-            "no such scenario file, and no bundled example of that name (the examples "
-            f"are: {', '.join(examples.names())})",
-            where=arg,
-        )
-    return load_scenario(path)
-
-
-def _write_file(target: str, what: str, write: Callable[[Path], None]) -> None:
-    """Write ``target`` whole or not at all: ``write`` a temporary file, then rename it."""
-    path = Path(target)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    except OSError as exc:
-        tmp.unlink(missing_ok=True)
-        raise ScenarioError(f"cannot write {what}: {exc.strerror or exc}", where=target) from None
 
 
 def _picture_format(target: str) -> str:
@@ -195,7 +175,7 @@ def _picture_format(target: str) -> str:
 
 
 def _save_picture(figure: Any, target: str, fmt: str) -> None:
-    _write_file(target, "picture file", lambda tmp: figure.savefig(tmp, format=fmt, dpi=150))
+    write_file(target, "picture file", lambda tmp: figure.savefig(tmp, format=fmt, dpi=150))
 
 
 def _check_positive(flag: str, value: int | None, meaning: str) -> None:
@@ -225,7 +205,7 @@ def _run(args: argparse.Namespace) -> int:
     if args.event_budget is not None:
         overrides["event_budget"] = args.event_budget
     picture_format = _picture_format(args.plot) if args.plot is not None else None
-    scenario = _scenario(args.scenario)
+    scenario = scenario_arg(args.scenario)
     try:
         result = simulate(scenario, **overrides)
     except (EventBudgetExceeded, ScenarioError):
@@ -233,7 +213,7 @@ def _run(args: argparse.Namespace) -> int:
     except FlowsimError as exc:  # a ModelError or CompileError: name the scenario
         raise ScenarioError(str(exc), where=args.scenario) from None
     if args.trace_out is not None:
-        _write_file(args.trace_out, "trace file", result.traced().save)
+        write_file(args.trace_out, "trace file", result.traced().save)
     if args.perfetto is not None:
         from flowsim.files import save_chrome_trace
 
@@ -261,7 +241,7 @@ def _check(args: argparse.Namespace) -> int:
     from flowsim.checks import check
 
     overrides = _overrides(args)
-    scenario = _scenario(args.scenario)
+    scenario = scenario_arg(args.scenario)
     trace = load_trace(args.trace)
     try:
         options = replace(scenario.options, **overrides)
@@ -324,11 +304,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SystemExit as exc:  # --help
         return exc.code if isinstance(exc.code, int) else 0
     try:
-        if args.command == "demo":
-            return _demo(args)
-        if args.command == "check":
-            return _check(args)
-        return _run(args)
+        code: int = args.handler(args)
+        return code
     except EventBudgetExceeded as exc:
         _fail(f"{getattr(args, 'scenario', 'blueprint')}: {exc}")
         return 1

@@ -4,16 +4,12 @@ from __future__ import annotations
 
 import argparse
 import concurrent.futures as cf
-from pathlib import Path
 from typing import Any
 
-from flowsim import examples
 from flowsim.errors import ScenarioError
-from flowsim.model import Scenario
-from flowsim.scenario import load_scenario
+from flowsim.sweep import GRID_KEYS, sweep
 
-from ._core import sweep
-from ._recipe import GRID_KEYS
+from ._common import scenario_arg
 
 _BOOL = {"true": True, "false": False}
 
@@ -68,13 +64,6 @@ def _grid(items: list[str]) -> dict[str, list[Any]]:
     return grid
 
 
-def _scenario(arg: str) -> Scenario:
-    path = Path(arg)
-    if not path.exists() and arg in examples.names():
-        return examples.load(arg)
-    return load_scenario(path)
-
-
 def _sweep_command(args: argparse.Namespace) -> int:
     try:
         return _run(args)
@@ -89,7 +78,7 @@ def _run(args: argparse.Namespace) -> int:
         raise ScenarioError(f"--seeds: expected an integer count, got {args.seeds!r}") from None
     if args.plot is not None:
         raise ScenarioError("--plot: not available yet (plot_sweep is not written)")
-    scenario = _scenario(args.scenario)
+    scenario = scenario_arg(args.scenario)
     grid = _grid(args.grid)
     if args.scheduler is not None:
         from dask.distributed import Client

@@ -10,6 +10,6 @@
 from __future__ import annotations
 
 from ._core import SweepResult, sweep
-from ._recipe import ROW_KEYS
+from ._recipe import GRID_KEYS, ROW_KEYS
 
-__all__ = ["ROW_KEYS", "SweepResult", "sweep"]
+__all__ = ["GRID_KEYS", "ROW_KEYS", "SweepResult", "sweep"]
