@@ -475,12 +475,22 @@ def test_retry_rounds_are_decided_ordered_and_reset_their_scope() -> None:
         *BP[:9],
         (3, "checkpoint", "RETRYING", 1, None),  # before B's revert ended
         (4, "B", "REVERTED", 1, 1),
-        (4, "B", "PENDING", 1, None),  # so B's reset is not part of the round
+        (4, "B", "PENDING", 1, None),  # in the round by order, but not at its time
         *BP[12:],
     ]
     assert blueprint_check(early) == [
         (Rule.REVERSE_ORDER, "checkpoint starts a retry round before B reverted", [9]),
-        (Rule.RESET, "B is reset outside a retry round of a retry controller above it", [11]),
+        (Rule.RESET, "B is reset at t=4, not at its retry round's time t=3", [11]),
+    ]
+    # A real engine's clock: the same round, by event order, is clean without timing.
+    assert blueprint_check(early, timing=False) == [
+        (Rule.REVERSE_ORDER, "checkpoint starts a retry round before B reverted", [9]),
+    ]
+    # ... but a reset after the controller's next RUNNING is outside the round, clock or not.
+    late: list[Row] = [*BP[:11], *BP[12:14], BP[11], *BP[14:]]
+    assert blueprint_check(late, timing=False) == [
+        (Rule.RESET, "checkpoint's retry round did not reset B", [11]),
+        (Rule.RESET, "B is reset outside a retry round of a retry controller above it", [13]),
     ]
     again: list[Row] = [
         *BP[:16],

@@ -477,11 +477,20 @@ class _Replay:
         self.round = (r, set(scope), e.time)
 
     def reset(self, i: int, e: Event) -> None:
+        """A reset belongs to a retry round by event order: after the controller's
+        RETRYING and before its next RUNNING. Only a simulated clock also puts it at the
+        RETRYING event's time (a real engine stamps them apart)."""
         rnd = self.round
-        if rnd is None or i not in rnd[1] or rnd[2] != e.time:
+        if rnd is None or i not in rnd[1]:
             self.flag(
                 Rule.RESET,
                 f"{e.name} is reset outside a retry round of a retry controller above it",
+                e,
+            )
+        elif self.timing and rnd[2] != e.time:
+            self.flag(
+                Rule.RESET,
+                f"{e.name} is reset at t={e.time:g}, not at its retry round's time t={rnd[2]:g}",
                 e,
             )
         self.marked[i] = False
