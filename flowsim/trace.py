@@ -6,6 +6,10 @@ notifications: no event for an identity transition; on RETRY the retry controlle
 RETRYING, then each REVERTED (or IGNORE) atom of its scope emits PENDING, then the retry
 controller emits RUNNING and SUCCESS; the flow emits RUNNING and then its final state
 (and, under ``stop_the_world`` only, REVERTING and RUNNING while the world is stopped).
+
+A trace also says which engine produced it (``"flowsim"``, ``"taskflow"`` for a recorded
+TaskFlow run, or any name another engine's exporter gives) and, when known, the
+:class:`~flowsim.Options` it ran under, so that checking it needs no flags repeated.
 """
 
 from __future__ import annotations
@@ -17,12 +21,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar, overload
 
-from .errors import FlowsimError, ScenarioError
+from .errors import FlowsimError, ModelError, ScenarioError
+from .model import Options
 from .states import AtomState, Decision, FlowState
 
 if TYPE_CHECKING:
     from .compile import CompiledFlow
-    from .model import Options
 
 __all__ = ["Event", "Resolution", "Result", "Trace", "load_trace"]
 
@@ -182,21 +186,56 @@ def _event_dict(e: Event) -> dict[str, Any]:
     }
 
 
+_OPTION_KEYS = ("workers", "seed", "defer_reverts", "never_resolve", "strategy", "event_budget")
+
+
+def _options_dict(o: Options) -> dict[str, Any]:
+    return {key: str(o.strategy) if key == "strategy" else getattr(o, key) for key in _OPTION_KEYS}
+
+
+def _options_from(d: object, where: str) -> Options:
+    if not isinstance(d, Mapping):
+        raise ScenarioError(
+            f"options must be an object, got {type(d).__name__}", where=where, path="$.options"
+        )
+    unknown = sorted(set(d) - set(_OPTION_KEYS))
+    if unknown:
+        raise ScenarioError(
+            f"unknown option {unknown[0]!r}; expected some of {', '.join(_OPTION_KEYS)}",
+            where=where,
+            path="$.options",
+        )
+    try:
+        return Options(**d)
+    except ModelError as exc:
+        raise ScenarioError(str(exc), where=where, path="$.options") from None
+
+
 @dataclass(frozen=True, slots=True)
 class Trace:
-    """Every event and resolution of one run of flow ``flow``."""
+    """Every event and resolution of one run of flow ``flow``; ``engine`` names what
+    produced it and ``options`` what it ran under (``None``: not recorded).
+
+    >>> t = Trace("f", (), engine="taskflow", options=Options(defer_reverts=False))
+    >>> back = Trace.from_dict(t.to_dict())
+    >>> back.engine, back.options.defer_reverts
+    ('taskflow', False)
+    """
 
     flow: str
     events: tuple[Event, ...]
     resolutions: tuple[Resolution, ...] = ()
+    options: Options | None = None
+    engine: str = "flowsim"
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "flowsim_trace": TRACE_FORMAT,
-            "flow": self.flow,
-            "events": [_event_dict(e) for e in self.events],
-            "resolutions": [r.to_dict() for r in self.resolutions],
-        }
+        d: dict[str, Any] = {"flowsim_trace": TRACE_FORMAT, "flow": self.flow}
+        d["engine"] = self.engine
+        if self.options is not None:
+            d["options"] = _options_dict(self.options)
+        d["events"] = [_event_dict(e) for e in self.events]
+        d["resolutions"] = [r.to_dict() for r in self.resolutions]
+        return d
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any], *, where: str = "trace") -> Trace:
@@ -232,7 +271,21 @@ class Trace:
                     )
                 )
             resolutions = tuple(Resolution.from_dict(r) for r in d.get("resolutions", ()))
-            return cls(flow=str(d["flow"]), events=tuple(events), resolutions=resolutions)
+            engine = d.get("engine", "flowsim")
+            if not isinstance(engine, str) or not engine:
+                raise ScenarioError(
+                    f"engine must be a non-empty string, got {engine!r}",
+                    where=where,
+                    path="$.engine",
+                )
+            options = _options_from(d["options"], where) if "options" in d else None
+            return cls(
+                flow=str(d["flow"]),
+                events=tuple(events),
+                resolutions=resolutions,
+                options=options,
+                engine=engine,
+            )
         except ScenarioError:
             raise
         except (KeyError, TypeError, ValueError) as exc:

@@ -1012,3 +1012,54 @@ def test_explanations_name_every_atom_in_the_way() -> None:
         (Rule.REVERSE_ORDER, "r starts a retry round before t, u reverted", [6]),
         (Rule.RESET, "r's retry round did not reset t, u", [7]),
     ]
+
+
+def test_a_trace_is_judged_under_its_own_options_else_the_taskflow_preset() -> None:
+    from flowsim.checks import TASKFLOW, options_for
+
+    ran = simulate(nested_flow(), defer_reverts=False, workers=2)
+    assert ran.trace is not None
+    own = ran.trace
+    bare = replace(own, options=None)  # a trace file written before traces had options
+    recorded = replace(own, options=None, engine="taskflow")
+    c = ran.compiled
+    assert options_for(c, own) == (ran.options, "the trace's own (recorded by flowsim)")
+    assert options_for(c, recorded) == (
+        TASKFLOW,
+        "the TaskFlow preset (the trace is from taskflow and carries no options)",
+    )
+    assert options_for(c, bare) == (Options(), "the defaults (the trace carries none)")
+    given = Options(workers=1)
+    assert options_for(c, own, given) == (given, "given")
+    assert check(c, own) == [] and check(c, recorded) == []
+    # judged under flowsim's default defer_reverts=True, the same events are wrong:
+    assert seen(check(c, bare)) == [
+        (
+            Rule.RESOLUTION,
+            "the failure of T was resolved as REVERT R2 scope ['R2', 'T', 'Z', 'after'] "
+            "chain [R2: REVERT, R1: REVERT]; expected REVERT_ALL scope "
+            "['R1', 'R2', 'S', 'T', 'Z', 'after'] chain [R2: REVERT, R1: REVERT]",
+            [42],
+        ),
+        (
+            Rule.MINIMAL_SET,
+            "the REVERT_ALL after T's failure at 10 must revert ['R1', 'R2', 'S', 'T']; "
+            "never reverted: R1, S",
+            [42],
+        ),
+        (
+            Rule.FINAL_STATE,
+            "with defer_reverts the flow ends REVERTED with R1, S not reverted",
+            [47],
+        ),
+    ]
+
+
+def test_timing_rules_default_off_for_another_engines_trace() -> None:
+    ran = simulate(blueprint())
+    assert ran.trace is not None
+    slow = [e._replace(time=e.time * 2) for e in ran.trace.events]  # every work twice as long
+    flowsim_clock = replace(ran.trace, events=tuple(slow))
+    assert Rule.TIMING in rules(check(ran.compiled, flowsim_clock))
+    assert check(ran.compiled, replace(flowsim_clock, engine="taskflow")) == []
+    assert check(ran.compiled, replace(flowsim_clock, engine="taskflow"), timing=True) != []

@@ -327,13 +327,20 @@ def test_check_reports_a_clean_trace_and_a_tampered_one(tmp_path: Path) -> None:
     assert flowsim("run", "blueprint", "--workers", "1", "--trace-out", out).returncode == 0
     clean = flowsim("check", "blueprint", out, "--workers", "1")
     assert clean.returncode == 0, clean.stdout + clean.stderr
-    assert (
-        clean.stdout == f"clean: {len(load_trace(out).events)} events of {out} obey every rule\n"
+    assert clean.stdout.splitlines() == [
+        "options: the trace's own (recorded by flowsim); overridden by workers: "
+        "strategy=smart workers=1 defer_reverts=True never_resolve=False; timing rules on",
+        f"clean: {len(load_trace(out).events)} events of {out} obey every rule",
+    ]
+    # the trace carries its options: no flag needed
+    bare = flowsim("check", "blueprint", out)
+    assert bare.returncode == 0 and bare.stdout.startswith(
+        "options: the trace's own (recorded by flowsim): strategy=smart workers=1 "
     )
     # the same trace judged as a stop_the_world run breaks that baseline's rules
     wrong = flowsim("check", "blueprint", out, "--workers", "1", "--strategy", "stop_the_world")
     assert wrong.returncode == 1
-    assert wrong.stdout.splitlines()[0].startswith("stop-the-world: ")
+    assert wrong.stdout.splitlines()[1].startswith("stop-the-world: ")
     data = json.loads(out.read_text())
     data["events"] = [e for e in data["events"] if e["state"] != "REVERTED"]
     bad = tmp_path / "bad.json"

@@ -111,3 +111,54 @@ def test_same_trace_under_two_hash_seeds() -> None:
         outputs.add(done.stdout)
     assert len(outputs) == 1
     assert '"REVERTED"' in outputs.pop()  # the run did exercise reverts
+
+
+def test_a_trace_carries_its_engine_and_options(tmp_path: Path) -> None:
+    result = simulate(nested_flow(), defer_reverts=False, workers=2)
+    trace = result.trace
+    assert trace is not None
+    assert (trace.engine, trace.options) == ("flowsim", result.options)
+    d = trace.to_dict()
+    assert d["engine"] == "flowsim"
+    assert d["options"] == {
+        "workers": 2,
+        "seed": 0,
+        "defer_reverts": False,
+        "never_resolve": False,
+        "strategy": "smart",
+        "event_budget": None,
+    }
+    trace.save(tmp_path / "t.json")
+    assert load_trace(tmp_path / "t.json") == trace
+
+
+def test_a_trace_file_from_before_options_still_loads() -> None:
+    d = simulate(blueprint()).trace.to_dict()  # type: ignore[union-attr]
+    del d["engine"], d["options"]
+    old = Trace.from_dict(d)
+    assert (old.engine, old.options) == ("flowsim", None)
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"options": [1]}, "t.json: $.options: options must be an object, got list"),
+        (
+            {"options": {"workers": 2, "colour": 1}},
+            "t.json: $.options: unknown option 'colour'; expected some of workers, seed, "
+            "defer_reverts, never_resolve, strategy, event_budget",
+        ),
+        (
+            {"options": {"workers": 0}},
+            "t.json: $.options: options: workers must be a whole number >= 1 or None, got 0",
+        ),
+        ({"engine": ""}, "t.json: $.engine: engine must be a non-empty string, got ''"),
+    ],
+)
+def test_bad_trace_options(tmp_path: Path, change: dict[str, object], message: str) -> None:
+    d = simulate(blueprint()).trace.to_dict()  # type: ignore[union-attr]
+    path = tmp_path / "t.json"
+    path.write_text(json.dumps({**d, **change}))
+    with pytest.raises(ScenarioError) as e:
+        load_trace(path)
+    assert str(e.value).replace(str(tmp_path) + "/", "") == message

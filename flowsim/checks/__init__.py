@@ -13,8 +13,15 @@ over events only; resolutions are judged by the independent :mod:`flowsim.checks
 
 A trace from elsewhere is checked the same way, against the scenario it ran
 (``check(scenario, trace)``); its ``resolutions`` may be absent, they are recomputed.
-With ``timing=False`` the durations and injected failures of the scenario are not
-enforced (a real engine's timings are its own).
+With ``timing=False`` the rules only a simulated clock can meet are off: durations,
+injected failures, and resets at their retry round's exact time (a real engine's clock is
+its own); every other rule is stated by event order and holds on a real engine too.
+
+The options a trace is judged under are, first to last: the ``options`` argument, the
+options the trace carries (:attr:`~flowsim.Trace.options`), :data:`TASKFLOW` for a trace
+whose ``engine`` is ``"taskflow"``, the subject's options, ``Options()``.
+:func:`options_for` says which applies; ``timing`` defaults to on for a flowsim trace and
+off for any other engine's.
 """
 
 from __future__ import annotations
@@ -27,7 +34,36 @@ from flowsim.trace import Result, Trace
 from ._replay import _Replay
 from ._rules import Rule, Violation
 
-__all__ = ["Rule", "Violation", "check"]
+__all__ = ["TASKFLOW", "Rule", "Violation", "check", "options_for"]
+
+#: TaskFlow's semantics as flowsim options, for a TaskFlow trace that carries none:
+#: reverts are not deferred (a retry that gives up reverts only its own scope), failures
+#: are resolved, and the number of workers is not checked (TaskFlow notifies RUNNING when
+#: it submits a task to its executor, not when a worker starts it).
+TASKFLOW = Options(workers=None, defer_reverts=False, never_resolve=False)
+
+
+def options_for(
+    subject: Result | Scenario | CompiledFlow, trace: Trace, options: Options | None = None
+) -> tuple[Options, str]:
+    """The options :func:`check` judges ``trace`` under, and where they come from.
+
+    >>> import flowsim as fs
+    >>> flow = fs.LinearFlow(name="f", children=[fs.Task(name="a")])
+    >>> options_for(fs.compile(flow), fs.Trace("f", (), engine="taskflow"))[1]
+    'the TaskFlow preset (the trace is from taskflow and carries no options)'
+    """
+    if options is not None:
+        return options, "given"
+    if trace.options is not None:
+        return trace.options, f"the trace's own (recorded by {trace.engine})"
+    if trace.engine == "taskflow":
+        return TASKFLOW, "the TaskFlow preset (the trace is from taskflow and carries no options)"
+    if isinstance(subject, Result):
+        return subject.options, "the result's"
+    if isinstance(subject, Scenario):
+        return subject.options, "the scenario's (the trace carries none)"
+    return Options(), "the defaults (the trace carries none)"
 
 
 def check(
@@ -35,7 +71,7 @@ def check(
     trace: Trace | None = None,
     *,
     options: Options | None = None,
-    timing: bool = True,
+    timing: bool | None = None,
 ) -> list[Violation]:
     """Check a trace against every :class:`Rule`; return the violations (empty: clean).
 
@@ -48,11 +84,12 @@ def check(
         The trace to check; defaults to the result's. Its ``resolutions`` are compared
         with the oracle's when present, and recomputed when the list is empty.
     options
-        The options the trace ran with (overrides the subject's; defaults to
-        ``Options()``).
+        The options the trace ran with; by default the trace's own, else the subject's
+        (see :func:`options_for`).
     timing
         Also require every execute and revert to last the scenario's duration and to fail
-        exactly when the scenario says (turn off for a real engine's trace).
+        exactly when the scenario says, and resets at their round's exact time. Defaults
+        to ``True`` for a trace whose ``engine`` is ``"flowsim"``, else ``False``.
 
     Raises
     ------
@@ -68,11 +105,11 @@ def check(
     unfinished: the flow ends RUNNING, not in a final state [events #0@0]
     """
     if isinstance(subject, Result):
-        compiled, base, trace = subject.compiled, subject.options, trace or subject.traced()
+        compiled, trace = subject.compiled, trace or subject.traced()
     elif isinstance(subject, Scenario):
-        compiled, base = compile(subject.flow, store=subject.store), subject.options
+        compiled = compile(subject.flow, store=subject.store)
     elif isinstance(subject, CompiledFlow):
-        compiled, base = subject, Options()
+        compiled = subject
     else:
         raise TypeError(f"check() takes a result, a scenario or a compiled flow, got {subject!r}")
     if trace is None:
@@ -89,6 +126,9 @@ def check(
                 path=f"$.events[{k}].name",
             )
     recorded = {r.seq: r for r in trace.resolutions} if trace.resolutions else None
-    replay = _Replay(compiled, options or base, timing, recorded)
+    used, _ = options_for(subject, trace, options)
+    if timing is None:
+        timing = trace.engine == "flowsim"
+    replay = _Replay(compiled, used, timing, recorded)
     found = replay.run(trace.events)
     return sorted(found, key=lambda v: v.events[0].seq if v.events else len(trace.events))

@@ -137,8 +137,10 @@ def _parser() -> _Parser:
         help="check a trace against its scenario: print every broken rule",
         description="Replay TRACE (a flowsim trace file, e.g. from run --trace-out, or "
         "events another engine produced in that format) against SCENARIO and print every "
-        "broken rule (see README, 'Checking traces'). Give the same option flags the run "
-        "had. Exit code 0 when the trace is clean, 1 when it breaks a rule, 2 for bad "
+        "broken rule (see README, 'Checking traces'). The options are the trace's own when "
+        "it carries them (else the TaskFlow preset for a TaskFlow trace, else the "
+        "scenario's); option flags override them, and the first line says which apply. "
+        "Exit code 0 when the trace is clean, 1 when it breaks a rule, 2 for bad "
         "input.",
     )
     check.add_argument(
@@ -152,8 +154,8 @@ def _parser() -> _Parser:
     check.add_argument(
         "--no-timing",
         action="store_true",
-        help="do not require the scenario's durations and injected failures (for a real "
-        "engine's trace)",
+        help="do not require the scenario's durations and injected failures (off already "
+        "for a trace another engine recorded)",
     )
     _sweep.add_parser(commands)
     return parser
@@ -238,18 +240,26 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _check(args: argparse.Namespace) -> int:
-    from flowsim.checks import check
+    from flowsim.checks import check, options_for
 
     overrides = _overrides(args)
     scenario = scenario_arg(args.scenario)
     trace = load_trace(args.trace)
     try:
-        options = replace(scenario.options, **overrides)
-        found = check(scenario, trace, options=options, timing=not args.no_timing)
+        base, source = options_for(scenario, trace)
+        options = replace(base, **overrides)
+        timing = False if args.no_timing else trace.engine == "flowsim"
+        found = check(scenario, trace, options=options, timing=timing)
     except ScenarioError:
         raise
     except FlowsimError as exc:  # a ModelError or CompileError: name the scenario
         raise ScenarioError(str(exc), where=args.scenario) from None
+    flags = f"; overridden by {', '.join(sorted(overrides))}" if overrides else ""
+    print(
+        f"options: {source}{flags}: strategy={options.strategy} workers={options.workers} "
+        f"defer_reverts={options.defer_reverts} never_resolve={options.never_resolve}; "
+        f"timing rules {'on' if timing else 'off'}"
+    )
     for violation in found:
         print(violation)
     events = len(trace.events)

@@ -384,7 +384,7 @@ class _Run:
             ),
             worker_busy=MappingProxyType(dict(enumerate(self.busy))),
             wasted_work=self.wasted,
-            trace=Trace(c.name, tuple(self.events), tuple(self.resolutions))
+            trace=Trace(c.name, tuple(self.events), tuple(self.resolutions), self.options)
             if self.record
             else None,
             compiled=c,
