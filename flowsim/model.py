@@ -37,6 +37,7 @@ __all__ = [
     "Strategy",
     "Task",
     "UnorderedFlow",
+    "walk",
 ]
 
 

@@ -32,6 +32,8 @@ __all__ = [
     "LogNormal",
     "Uniform",
     "atom_random",
+    "check_duration",
+    "check_fail_spec",
     "pick_duration",
 ]
 

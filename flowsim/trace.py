@@ -28,7 +28,7 @@ from .states import AtomState, Decision, FlowState
 if TYPE_CHECKING:
     from .compile import CompiledFlow
 
-__all__ = ["Event", "Resolution", "Result", "Trace", "load_trace"]
+__all__ = ["AtomMap", "Event", "LazyNames", "Resolution", "Result", "Trace", "load_trace"]
 
 TRACE_FORMAT = 1
 

@@ -6,7 +6,17 @@ from __future__ import annotations
 import subprocess
 import sys
 
-HEAVY = ("matplotlib", "networkx", "hypothesis", "ipywidgets", "numpy")
+HEAVY = (
+    "matplotlib",
+    "networkx",
+    "hypothesis",
+    "ipywidgets",
+    "numpy",
+    "taskflow",
+    "dask",
+    "pandas",
+    "tqdm",
+)
 
 
 def test_import_flowsim_loads_nothing_heavy() -> None:

@@ -34,7 +34,8 @@ from flowsim.textview import LEGEND, comparison, summary, timeline
 from flowsim.trace import load_trace
 
 from . import _sweep
-from ._common import scenario_arg, write_file
+from ._common import scenario_arg as _scenario_arg
+from ._common import write_file as _write_file
 
 __all__ = ["main"]
 
@@ -177,7 +178,7 @@ def _picture_format(target: str) -> str:
 
 
 def _save_picture(figure: Any, target: str, fmt: str) -> None:
-    write_file(target, "picture file", lambda tmp: figure.savefig(tmp, format=fmt, dpi=150))
+    _write_file(target, "picture file", lambda tmp: figure.savefig(tmp, format=fmt, dpi=150))
 
 
 def _check_positive(flag: str, value: int | None, meaning: str) -> None:
@@ -207,7 +208,7 @@ def _run(args: argparse.Namespace) -> int:
     if args.event_budget is not None:
         overrides["event_budget"] = args.event_budget
     picture_format = _picture_format(args.plot) if args.plot is not None else None
-    scenario = scenario_arg(args.scenario)
+    scenario = _scenario_arg(args.scenario)
     try:
         result = simulate(scenario, **overrides)
     except (EventBudgetExceeded, ScenarioError):
@@ -215,7 +216,7 @@ def _run(args: argparse.Namespace) -> int:
     except FlowsimError as exc:  # a ModelError or CompileError: name the scenario
         raise ScenarioError(str(exc), where=args.scenario) from None
     if args.trace_out is not None:
-        write_file(args.trace_out, "trace file", result.traced().save)
+        _write_file(args.trace_out, "trace file", result.traced().save)
     if args.perfetto is not None:
         from flowsim.files import save_chrome_trace
 
@@ -243,7 +244,7 @@ def _check(args: argparse.Namespace) -> int:
     from flowsim.checks import check, options_for
 
     overrides = _overrides(args)
-    scenario = scenario_arg(args.scenario)
+    scenario = _scenario_arg(args.scenario)
     trace = load_trace(args.trace)
     try:
         base, source = options_for(scenario, trace)

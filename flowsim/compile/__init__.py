@@ -12,7 +12,12 @@ nodes. The order of atoms is a topological order that breaks ties by declaration
 (a flow's retry, then its children, depth first); it is the engine's "compile order".
 
 The checks that reject a flow (duplicate names, bad links, cycles, missing requirements and
-store values) are in :mod:`flowsim._compile_checks`.
+store values) are in ``_checks.py``. They run where their facts first exist rather than in
+one pass before building: names before anything, each graph flow's links (ends, cycles)
+while its children are wired, retry parameters and requirements once the flattened graph
+gives every atom its predecessors. A separate first pass would have to build that graph
+twice (or check requirements without it), so compile stays one walk that checks as it
+builds.
 """
 
 from __future__ import annotations
@@ -29,7 +34,7 @@ from flowsim.errors import CompileError
 from flowsim.model import Atom, Depth, Flow, GraphFlow, LinearFlow, Link, Task, UnorderedFlow
 from flowsim.retries import Controller
 
-from ._checks import bad_link, bind_controller, check_acyclic, check_names, check_requires
+from . import _checks
 
 __all__ = ["CompiledFlow", "Decider", "Scope", "compile"]
 
@@ -242,7 +247,7 @@ class _Builder:
         for link in flow.links:
             u, v = link.source, link.target
             if u not in children or v not in children or u == v:
-                bad_link(flow, link, children, self.container)
+                _checks.bad_link(flow, link, children, self.container)
             out[(u, v)] = link
         providers: dict[str, list[str]] = {}
         for child in flow.children:
@@ -255,7 +260,7 @@ class _Builder:
                 for other in providers.get(value, ()):
                     if other != child.name:
                         out.setdefault((other, child.name), None)
-        check_acyclic(flow.name, names, list(out))
+        _checks.check_acyclic(flow.name, names, list(out))
         return out
 
 
@@ -305,7 +310,7 @@ def compile(flow: Flow, *, store: Mapping[str, Any] | None = None) -> CompiledFl
 
 
 def _compile(flow: Flow, store: dict[str, Any]) -> CompiledFlow:
-    b = _Builder(flow, check_names(flow))
+    b = _Builder(flow, _checks.check_names(flow))
     b.compile_flow(flow, -1)
 
     # Flatten: each atom's successors are the atoms reachable through no-op nodes.
@@ -370,8 +375,8 @@ def _compile(flow: Flow, store: dict[str, Any]) -> CompiledFlow:
     )
     retry_of = tuple(-1 if b.retry_of[d] < 0 else pos[node_to_decl[b.retry_of[d]]] for d in order)
     deciders = _deciders(b, order, pos, node_to_decl) if b.edge_decider else ((),) * len(order)
-    controllers = tuple(bind_controller(a, store) for a in atoms)
-    check_requires(atoms, preds, store)
+    controllers = tuple(_checks.bind_controller(a, store) for a in atoms)
+    _checks.check_requires(atoms, preds, store)
     root = _scope(flow, index)
     inside: list[tuple[int, ...]] = [()] * len(atoms)
     scopes = [root]
