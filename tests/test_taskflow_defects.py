@@ -8,6 +8,8 @@ import importlib.util
 from pathlib import Path
 from types import ModuleType
 
+import pytest
+
 DEFECTS = Path(__file__).resolve().parent.parent / "docs" / "taskflow-defects"
 
 
@@ -29,3 +31,14 @@ def test_ignored_retry_controller_crashes_the_engine() -> None:
         {"x": "SUCCESS", "r": "IGNORE", "a": "FAILURE"},
         ["minimal-set", "final-state"],
     ), f"TaskFlow's IGNOREd-retry defect changed (fixed by an upgrade?): {got}"
+
+
+@pytest.mark.parametrize("engine", ["serial", "parallel"])
+def test_a_revert_stops_at_an_ignored_retry_controller(engine: str) -> None:
+    got = _load("revert_stops_at_ignored_retry").run(engine)
+    assert got == (
+        "InvalidState: Flow transition from 'RUNNING' to 'SUSPENDED' is not allowed",
+        "RUNNING",
+        {"x": "SUCCESS", "r": "IGNORE", "a": "IGNORE", "y": "REVERTED"},
+        ["unfinished", "minimal-set"],
+    ), f"TaskFlow's revert-stops-at-an-ignored-retry defect changed (fixed by an upgrade?): {got}"

@@ -297,9 +297,11 @@ class Recorder(tf_listeners.Listener):  # type: ignore[misc]
         )
 
     def trace(self, *, workers: bool = False) -> Trace:
-        """The recorded run as a flowsim trace (times in seconds from the flow's start);
-        ``workers=True`` puts each real call's worker on its events (see the module
-        docstring for why that is off by default).
+        """The recorded run as a flowsim trace (times in seconds from the flow's start),
+        with ``engine="taskflow"`` and :meth:`options`, so that
+        :func:`flowsim.checks.check` judges it under the engine's own options and without
+        timing rules; ``workers=True`` puts each real call's worker on its events (see the
+        module docstring for why that is off by default).
 
         Raises
         ------
@@ -344,7 +346,9 @@ class Recorder(tf_listeners.Listener):  # type: ignore[misc]
             events.append(
                 Event(clock - t0, seq, "atom", name, AtomState(state), attempts.get(name, 0), w)
             )
-        return Trace(flow=self.flow_name, events=tuple(events))
+        return Trace(
+            flow=self.flow_name, events=tuple(events), options=self.options(), engine="taskflow"
+        )
 
     def result(self, compiled: CompiledFlow) -> Result:
         """The recorded run as a :class:`~flowsim.Result` of ``compiled`` (the flowsim
