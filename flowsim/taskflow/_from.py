@@ -418,10 +418,9 @@ def _same_graph(flow: Any, compiled: CompiledFlow) -> None:
         ours = {compiled.names[s] for s in compiled.succs[i]}
         theirs = after(node)
         if ours != theirs:
-            raise ModelError(
-                f"atom {node.name!r}: in TaskFlow's compiled flow it precedes "
-                f"{sorted(theirs)}, in flowsim's {sorted(ours)}; flowsim cannot express "
-                "this flow's ordering"
+            raise FlowsimError(
+                f"internal error: atom {node.name!r} precedes {sorted(theirs)} in TaskFlow's "
+                f"compiled flow but {sorted(ours)} in flowsim's; please report this flow"
             )
         retry = graph.nodes[node].get("retry")
         r = compiled.retry_of[i]
