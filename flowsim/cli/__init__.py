@@ -5,7 +5,12 @@
 ``flowsim run SCENARIO`` runs a scenario file (or a bundled example by name) and prints its
 timeline and summary, or its result as JSON, and can write its trace, a timeline picture
 (``--plot``) and a Chrome trace for Perfetto (``--perfetto``); ``flowsim check SCENARIO
-TRACE`` checks a trace against its scenario and prints every broken rule.
+TRACE`` checks a trace against its scenario and prints every broken rule; ``flowsim sweep
+SCENARIO`` runs it over seeds and a grid of options (``_sweep.py``); ``flowsim
+from-taskflow MODULE:FACTORY`` writes the scenario of a real TaskFlow flow
+(``_taskflow.py``). Each subcommand module adds its parser with ``add_parser(commands)``
+and its handler with ``set_defaults(handler=...)``, and imports its optional libraries
+only when it runs.
 
 Exit codes: 0 when a simulation ran (whatever the flow's final state) or a trace is clean,
 1 when a run was stopped by its event budget or a trace breaks a rule, 2 for bad input (a
@@ -33,7 +38,7 @@ from flowsim.model import Strategy
 from flowsim.textview import LEGEND, comparison, summary, timeline
 from flowsim.trace import load_trace
 
-from . import _sweep
+from . import _sweep, _taskflow
 from ._common import scenario_arg as _scenario_arg
 from ._common import write_file as _write_file
 
@@ -159,6 +164,7 @@ def _parser() -> _Parser:
         "for a trace another engine recorded)",
     )
     _sweep.add_parser(commands)
+    _taskflow.add_parser(commands)
     return parser
 
 
