@@ -336,6 +336,11 @@ def from_taskflow(
     name
         The scenario's name (default: the flow's).
 
+    A link's decider is asked once, with a history that refuses to be read: a decider
+    that answers without looking becomes a static ``Link(decider=...)``; one that reads
+    the results is refused (a simulation has no results). A custom retry controller
+    becomes a :class:`~flowsim.taskflow.TaskFlowController`.
+
     Returns
     -------
     Scenario
