@@ -710,6 +710,22 @@ def test_probabilistic_failures_and_random_durations_fail_where_the_simulation_d
     assert len(seen) >= 3  # the seeds give different runs: the test can tell them apart
 
 
+def test_every_provided_name_gets_the_whole_result_on_the_real_engine() -> None:
+    s = fs.Scenario(
+        flow=fs.LinearFlow(
+            name="f",
+            retry=fs.Retry(
+                name="r", controller=fs.ForEach(values=["v1", "v2"]), provides=["p", "q"]
+            ),
+            children=[T(name="a", provides=["x", "y"]), T(name="b", requires=["x", "p", "q"])],
+        )
+    )
+    e = to_taskflow(s, time_scale=0).load(engine="serial")
+    e.run()
+    assert e.storage.fetch_all() == {"x": None, "y": None, "p": "v1", "q": "v1"}
+    assert from_taskflow(e._flow).flow == s.flow
+
+
 def test_the_tasks_fail_with_simulated_failure() -> None:
     s = fs.Scenario(flow=fs.LinearFlow(name="f", children=[T(name="a", revert_fails_on=[1])]))
     rf = to_taskflow(s, time_scale=0)

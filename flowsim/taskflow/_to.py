@@ -30,6 +30,7 @@ may go either way. The scenario's ``workers`` is an engine option
 
 from __future__ import annotations
 
+import collections
 import math
 import threading
 import time  # noqa: TID251 (the built tasks really sleep)
@@ -133,21 +134,24 @@ class _SimTask(tf_task.Task):  # type: ignore[misc]
         self.priority = atom.priority
         self.flowsim_atom = atom
         self._calls = calls
+        _whole_result(self, atom)
 
-    def execute(self, **kwargs: Any) -> Any:
+    def execute(self, **kwargs: Any) -> None:
         self._calls.execute()
-        n = len(self.flowsim_atom.provides)
-        return None if n <= 1 else (None,) * n
 
     def revert(self, **kwargs: Any) -> None:
         self._calls.revert()
 
 
-def _provides(atom: Task | Retry) -> Any:
-    """TaskFlow's ``provides=``: one name takes the whole result, several take one item
-    each (a task built here returns a tuple of Nones for them)."""
-    names = list(atom.provides)
-    return None if not names else names[0] if len(names) == 1 else names
+def _provides(atom: Task | Retry) -> list[str] | None:
+    return list(atom.provides) or None
+
+
+def _whole_result(made: Any, atom: Task | Retry) -> Any:
+    """Every name the atom provides gets its whole result (TaskFlow's ``provides=[a, b]``
+    would take item 0 and item 1 of it; flowsim's values are not indexed)."""
+    made.save_as = collections.OrderedDict.fromkeys(atom.provides)
+    return made
 
 
 def _fs_history(history: Any) -> History:
@@ -213,9 +217,9 @@ def _retry(atom: Retry, calls: _Calls) -> Any:
     else:
         made = _ControllerRetry(atom, calls, **common)
         made.flowsim_atom = atom
-        return made
+        return _whole_result(made, atom)
     made.flowsim_atom = atom
-    return _timed(made, calls)
+    return _timed(_whole_result(made, atom), calls)
 
 
 # --------------------------------------------------------------------------- flows
