@@ -197,7 +197,10 @@ def test_event_budget_error_is_a_row() -> None:
         ({"grid": {"workers": []}}, "sweep grid['workers']: empty list; give at least one value"),
         ({"seeds": [1, 2.5]}, "sweep seeds: every seed must be an int, got 2.5"),
         ({"seeds": "10"}, "sweep seeds: expected an int n or a list of ints, got '10'"),
-        ({"out": "r.csv"}, "sweep out 'r.csv': unknown format '.csv'; expected .jsonl"),
+        (
+            {"out": "r.csv"},
+            "sweep out 'r.csv': unknown format '.csv'; expected .parquet or .jsonl",
+        ),
         (
             {"out": "/nonexistent/dir/r.jsonl"},
             "sweep out '/nonexistent/dir/r.jsonl': cannot write (No such file or directory)",

@@ -28,6 +28,7 @@ from __future__ import annotations
 from ._common import COLORS, STATE_COLORS, PlotError, states_at
 from ._compare import plot_comparison, plot_comparison_timelines
 from ._flow import plot_flow
+from ._sweep import plot_risk, plot_sweep
 from ._timeline import plot_timeline
 
 __all__ = [
@@ -37,6 +38,8 @@ __all__ = [
     "plot_comparison",
     "plot_comparison_timelines",
     "plot_flow",
+    "plot_risk",
+    "plot_sweep",
     "plot_timeline",
     "states_at",
 ]

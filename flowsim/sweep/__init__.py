@@ -10,6 +10,6 @@
 from __future__ import annotations
 
 from ._core import SweepResult, sweep
-from ._recipe import GRID_KEYS, ROW_KEYS
+from ._recipe import GRID_KEYS, METRICS, ROW_KEYS
 
-__all__ = ["GRID_KEYS", "ROW_KEYS", "SweepResult", "sweep"]
+__all__ = ["GRID_KEYS", "METRICS", "ROW_KEYS", "SweepResult", "sweep"]

@@ -3,19 +3,21 @@
 from __future__ import annotations
 
 import concurrent.futures as cf
-import json
 import os
 import random
 import statistics
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
-from pathlib import Path
+from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Any
 
 import flowsim as fs
 from flowsim.errors import ScenarioError
 
+from ._out import append, check_out, open_out
 from ._recipe import (
+    GRID_KEYS,
+    METRICS,
     ROW_KEYS,
     apply_knobs,
     check_grid,
@@ -49,13 +51,32 @@ class SweepResult:
     rows: tuple[dict[str, Any], ...]
     scenarios: Mapping[str, fs.Scenario]
     fingerprint: str
+    grid: Mapping[str, tuple[Any, ...]] = field(default_factory=lambda: MappingProxyType({}))
+    """The grid the sweep ran, checked (key order as given)."""
 
     def records(self) -> list[dict[str, Any]]:
-        """The rows as plain dicts (no pandas needed)."""
+        """The rows as plain dicts (copies; no pandas needed).
+
+        Examples
+        --------
+        >>> import flowsim as fs
+        >>> flow = fs.LinearFlow(name="f", children=[fs.Task(name="a", duration=2)])
+        >>> res = sweep(flow, seeds=1, executor=False, progress=False)
+        >>> {k: res.records()[0][k] for k in ("seed", "flow_state", "makespan")}
+        {'seed': 0, 'flow_state': 'SUCCESS', 'makespan': 2.0}
+        """
         return [dict(r) for r in self.rows]
 
     def to_pandas(self) -> Any:
-        """The rows as a pandas DataFrame."""
+        """The rows as a pandas DataFrame, columns :data:`ROW_KEYS` (needs pandas).
+
+        Examples
+        --------
+        >>> import flowsim as fs
+        >>> flow = fs.LinearFlow(name="f", children=[fs.Task(name="a", duration=2)])
+        >>> sweep(flow, seeds=3, executor=False, progress=False).to_pandas()["makespan"].sum()
+        np.float64(6.0)
+        """
         try:
             import pandas as pd  # type: ignore[import-untyped]
         except ImportError as e:
@@ -65,24 +86,53 @@ class SweepResult:
         return pd.DataFrame(self.records(), columns=list(ROW_KEYS))
 
     def rerun(self, row: Mapping[str, Any]) -> fs.Result:
-        """Re-simulate one row with its full trace."""
-        combo = {
-            k: row[k]
-            for k in (
-                "workers",
-                "strategy",
-                "defer_reverts",
-                "never_resolve",
-                "fail_probability",
-                "duration_scale",
-            )
-            if row.get(k) is not None
-        }
+        """Re-simulate one row with its full trace (same scenario, grid values and seed).
+
+        Examples
+        --------
+        >>> import flowsim as fs
+        >>> flow = fs.LinearFlow(name="f", children=[fs.Task(name="a", fail_probability=0.5)])
+        >>> res = sweep(flow, seeds=4, executor=False, progress=False)
+        >>> worst = max(res.rows, key=lambda r: r["makespan"])
+        >>> r = res.rerun(worst)
+        >>> (str(r.flow_state), r.makespan) == (worst["flow_state"], worst["makespan"])
+        True
+        """
+        combo = {k: row[k] for k in GRID_KEYS if row.get(k) is not None}
         return fs.simulate(apply_knobs(self.scenarios[row["scenario"]], combo), seed=row["seed"])
 
-    def describe(self) -> list[dict[str, Any]]:
-        """Per combination: runs, makespan mean with a 95% bootstrap interval, p50/p90/p99,
-        outcome shares and errors."""
+    def describe(self, metric: str = "makespan") -> list[dict[str, Any]]:
+        """One dict per combination (scenario and grid values), in recipe order.
+
+        Parameters
+        ----------
+        metric
+            The row column summarised (one of :data:`METRICS`), over the runs without an
+            error: ``<metric>_mean`` with its 95% bootstrap interval (``_ci_low``,
+            ``_ci_high``; 200 resamples, seeded, so the table is exact), and the
+            nearest-rank quantiles ``<metric>_p50``, ``_p90``, ``_p99`` (None when every
+            run of the combination raised).
+
+        Returns
+        -------
+        list of dict
+            The grid values, ``runs``, the metric's statistics, ``share_success``,
+            ``share_reverted``, ``share_failure`` (of all runs) and ``errors`` (runs that
+            raised, e.g. the event budget).
+
+        Examples
+        --------
+        >>> import flowsim as fs
+        >>> flow = fs.LinearFlow(name="f", children=[fs.Task(name="a", duration=2)])
+        >>> res = sweep(flow, seeds=2, grid={"workers": [1]}, executor=False, progress=False)
+        >>> d = res.describe(metric="events")[0]
+        >>> (d["workers"], d["runs"], d["events_p50"], d["share_success"])
+        (1, 2, 4, 1.0)
+        """
+        if metric not in METRICS:
+            raise ScenarioError(
+                f"describe(): unknown metric {metric!r}; expected one of {', '.join(METRICS)}"
+            )
         groups: dict[tuple[Any, ...], list[dict[str, Any]]] = {}
         keys = [
             k
@@ -93,14 +143,14 @@ class SweepResult:
             groups.setdefault(tuple(r[k] for k in keys), []).append(r)
         out = []
         for gk, rs in groups.items():
-            ok = sorted(r["makespan"] for r in rs if r["error"] is None)
+            ok = sorted(r[metric] for r in rs if r["error"] is None)
             d: dict[str, Any] = dict(zip(keys, gk, strict=True))
             d["runs"] = len(rs)
-            d["makespan_mean"] = statistics.fmean(ok) if ok else None
+            d[f"{metric}_mean"] = statistics.fmean(ok) if ok else None
             lo, hi = _bootstrap(ok) if ok else (None, None)
-            d["makespan_mean_ci_low"], d["makespan_mean_ci_high"] = lo, hi
+            d[f"{metric}_mean_ci_low"], d[f"{metric}_mean_ci_high"] = lo, hi
             for q in (50, 90, 99):
-                d[f"makespan_p{q}"] = _quantile(ok, q / 100) if ok else None
+                d[f"{metric}_p{q}"] = _quantile(ok, q / 100) if ok else None
             for st in ("SUCCESS", "REVERTED", "FAILURE"):
                 d[f"share_{st.lower()}"] = sum(r["flow_state"] == st for r in rs) / len(rs)
             d["errors"] = sum(r["error"] is not None for r in rs)
@@ -141,20 +191,6 @@ def _one(t: Any) -> fs.Scenario:
     )
 
 
-def _check_out(out: str | os.PathLike[str] | None) -> Path | None:
-    if out is None:
-        return None
-    p = Path(out)
-    if p.suffix != ".jsonl":
-        raise ScenarioError(f"sweep out {str(p)!r}: unknown format {p.suffix!r}; expected .jsonl")
-    try:
-        with p.open("a"):
-            pass
-    except OSError as e:
-        raise ScenarioError(f"sweep out {str(p)!r}: cannot write ({e.strerror})") from e
-    return p
-
-
 def sweep(
     target: Any,
     *,
@@ -168,27 +204,64 @@ def sweep(
 ) -> SweepResult:
     """Run every grid combination once per seed; rows never depend on the executor.
 
+    Parameters
+    ----------
+    target
+        A flow, a compiled flow, a scenario, or a mapping of names to any of those (to
+        compare flows; the name is the row's ``scenario``).
+    seeds
+        ``n`` for seeds ``0..n-1``, or an iterable of ints.
+    grid
+        Lists of values by key (:data:`GRID_KEYS`): the options ``workers``, ``strategy``,
+        ``defer_reverts``, ``never_resolve`` (over the scenario's own), and the knobs
+        ``fail_probability`` (given to every task that has none) and ``duration_scale``
+        (every execute and revert duration multiplied). Every combination runs per seed.
+    executor
+        None: a process pool over all cores; False: in this process; any
+        :class:`concurrent.futures.Executor`; a ``dask.distributed.Client``.
+    chunk_size
+        Runs per task sent to the executor (default: a sixteenth of the runs, at most 200).
+    progress
+        A tqdm progress bar (``tqdm.auto``: a widget in notebooks).
+    out
+        Keep every finished chunk: a ``.jsonl`` file, or a ``.parquet`` directory (one part
+        file per chunk, readable with ``pandas.read_parquet``). An unfinished sweep keeps
+        every chunk it finished, whatever stopped it.
+    resume
+        Skip the chunks already in ``out`` (its chunk size wins); refused when ``out`` was
+        written by another sweep (other scenarios, grid, seeds or flowsim version).
+
+    Returns
+    -------
+    SweepResult
+        The rows in recipe order: scenario, then combination (last grid key fastest), then
+        seed.
+
+    Examples
+    --------
     >>> import flowsim as fs
     >>> from flowsim.sweep import sweep
     >>> flow = fs.LinearFlow(name="f", children=[fs.Task(name="a")])
     >>> grid = {"fail_probability": [0, 1]}
     >>> res = sweep(flow, seeds=2, grid=grid, executor=False, progress=False)
     >>> [(r["fail_probability"], r["seed"], r["flow_state"]) for r in res.rows]
-    [(0, 0, 'SUCCESS'), (0, 1, 'SUCCESS'), (1, 0, 'REVERTED'), (1, 1, 'REVERTED')]
+    [(0.0, 0, 'SUCCESS'), (0.0, 1, 'SUCCESS'), (1.0, 0, 'REVERTED'), (1.0, 1, 'REVERTED')]
     """
     scenarios = _scenarios(target)
     g = check_grid(grid)
     sd = check_seeds(seeds)
-    path = _check_out(out)
+    if chunk_size is not None and (
+        isinstance(chunk_size, bool) or not isinstance(chunk_size, int) or chunk_size < 1
+    ):
+        raise ScenarioError(f"sweep chunk_size: expected an int >= 1 or None, got {chunk_size!r}")
+    path = check_out(out)
     fp = fingerprint(scenarios, g, sd)
     jobs: list[Job] = [(n, c, s) for n in scenarios for c in combinations(g) for s in sd]
     size = chunk_size or max(1, min(200, len(jobs) // 16 or 1))
-    chunks = [jobs[i : i + size] for i in range(0, len(jobs), size)]
     done: dict[int, list[dict[str, Any]]] = {}
     if path is not None:
-        done = _read_out(path, fp, resume)
-        if not done:
-            path.write_text(json.dumps({"fingerprint": fp, "chunk_size": size}) + "\n")
+        size, done = open_out(path, fp, size, resume)
+    chunks = [jobs[i : i + size] for i in range(0, len(jobs), size)]
     todo = [i for i in range(len(chunks)) if i not in done]
     bar = _bar(len(jobs), sum(map(len, done.values())), executor) if progress else None
     try:
@@ -198,8 +271,7 @@ def sweep(
             if bar is not None:
                 bar.update(len(rows))
             if path is not None:
-                with path.open("a") as f:
-                    f.write(json.dumps({"chunk": i, "rows": rows}) + "\n")
+                append(path, fp, i, len(chunks), rows)
     except KeyboardInterrupt:
         print(f"sweep interrupted: {sum(map(len, done.values()))} of {len(jobs)} runs kept")
         raise
@@ -207,7 +279,7 @@ def sweep(
         if bar is not None:
             bar.close()
     table = tuple(r for i in range(len(chunks)) for r in done[i])
-    return SweepResult(rows=table, scenarios=scenarios, fingerprint=fp)
+    return SweepResult(rows=table, scenarios=scenarios, fingerprint=fp, grid=MappingProxyType(g))
 
 
 def _bar(total: int, initial: int, executor: Any) -> Any:
@@ -219,28 +291,6 @@ def _bar(total: int, initial: int, executor: Any) -> Any:
     if link:
         print(f"Dask dashboard: {link}")
     return tqdm(total=total, initial=initial, unit="run")
-
-
-def _read_out(path: Path, fp: str, resume: bool) -> dict[int, list[dict[str, Any]]]:
-    lines = path.read_text().splitlines()
-    if not lines:
-        return {}
-    if not resume:
-        return {}
-    head = json.loads(lines[0])
-    if head.get("fingerprint") != fp:
-        raise ScenarioError(
-            f"sweep out {str(path)!r}: written by a different sweep (fingerprint "
-            f"{head.get('fingerprint')}, this one {fp}); use another out or resume=False"
-        )
-    done: dict[int, list[dict[str, Any]]] = {}
-    for line in lines[1:]:
-        try:
-            rec = json.loads(line)
-        except json.JSONDecodeError:
-            break  # a chunk cut short by the interrupt: run it again
-        done[rec["chunk"]] = rec["rows"]
-    return done
 
 
 def _execute(

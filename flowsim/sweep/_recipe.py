@@ -36,6 +36,17 @@ ROW_KEYS = (
     "error",
 )
 
+METRICS = (
+    "makespan",
+    "wasted_work",
+    "busy_time",
+    "executions",
+    "reverts",
+    "resolutions",
+    "events",
+)
+"""The numeric row columns a sweep can summarise and draw."""
+
 
 def flowsim_version() -> str:
     try:
@@ -169,7 +180,7 @@ def run_one(
     """One row: simulate without a trace, summarise; an event-budget error is a row."""
     row: dict[str, Any] = dict.fromkeys(ROW_KEYS)
     row["scenario"] = name
-    row.update({k: _plain(v) for k, v in combo.items()})
+    row.update({k: _plain(k, v) for k, v in combo.items()})
     row["seed"] = seed
     try:
         compiled, base = _compiled(scenario, name, combo)
@@ -189,9 +200,9 @@ def run_one(
         return row
     row.update(
         flow_state=str(r.flow_state),
-        makespan=r.makespan,
-        wasted_work=r.wasted_work,
-        busy_time=sum(r.worker_busy.values()),
+        makespan=float(r.makespan),
+        wasted_work=float(r.wasted_work),
+        busy_time=float(sum(r.worker_busy.values())),
         executions=sum(r.executions.values()),
         reverts=sum(r.reverts.values()),
         resolutions=r.resolution_count,
@@ -201,5 +212,11 @@ def run_one(
     return row
 
 
-def _plain(v: Any) -> Any:
-    return str(v) if isinstance(v, fs.Strategy) else v
+def _plain(key: str, v: Any) -> Any:
+    """A grid value as the row keeps it: one type per column (see ``COLUMN_TYPES``), so
+    that a row read back from JSON Lines or Parquet equals the row made here."""
+    if isinstance(v, fs.Strategy):
+        return str(v)
+    if key in KNOB_KEYS and isinstance(v, int | float) and not isinstance(v, bool):
+        return float(v)
+    return v
