@@ -32,15 +32,19 @@ situations are left out with ``assume``, each pinned elsewhere:
 - an IGNOREd atom that provides a value: a task requiring it finds no value in TaskFlow
   (``NotFound`` when it is scheduled; outside flowsim's model, which has no values).
 
-The number of examples is a quarter of the profile's (``ci``: 75, two real runs each;
-``nightly``: 1,000).
+The number of examples is the profile's (``ci``: 300, two real runs each, about a minute;
+``nightly``: 4,000). The parallel engine runs on a thread pool of the scenario's worker
+count (one thread per atom for unlimited) shared by the runs (see :func:`_pool`).
 """
 
 from __future__ import annotations
 
+import warnings
+from collections.abc import Iterator
 from typing import Any
 
-from hypothesis import assume, given, settings
+import pytest
+from hypothesis import assume, given
 from support import describe, replayable
 
 import flowsim as fs
@@ -49,14 +53,37 @@ from flowsim.checks import Rule, Violation, check
 from flowsim.model import walk
 from flowsim.taskflow import record, to_taskflow
 
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore", DeprecationWarning)
+    import futurist  # type: ignore[import-untyped]
+
 CONTROLLERS = (fs.Times, fs.ForEach, fs.ParameterizedForEach, fs.AlwaysRevert, fs.AlwaysRevertAll)
-EXAMPLES = max(1, settings().max_examples // 4)
 TIME_SCALE = 0.001  # a duration of 1 sleeps 1 ms
+MAX_ATOMS = 6
+_POOLS: dict[int, Any] = {}
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _shut_the_pools() -> Iterator[None]:
+    yield
+    while _POOLS:
+        _POOLS.popitem()[1].shutdown()
+
+
+def _pool(workers: int | None) -> Any:
+    """The parallel engine's thread pool for ``workers`` (``None``: one thread per atom,
+    as many as can ever run), shared by the runs: TaskFlow's own pool would take a second
+    to shut down after every run (futurist's idle threads poll their queue once a
+    second), which would allow a tenth of the examples."""
+    size = MAX_ATOMS if workers is None else workers
+    if size not in _POOLS:
+        _POOLS[size] = futurist.ThreadPoolExecutor(max_workers=size)
+    return _POOLS[size]
 
 
 def _scenarios() -> Any:
     return fst.scenarios(
-        max_atoms=6,
+        max_atoms=MAX_ATOMS,
         controllers=CONTROLLERS,
         strategies=(fs.Strategy.SMART,),
         workers=(None, 1, 2),
@@ -125,7 +152,6 @@ def _outcome(result: fs.Result) -> tuple[object, ...]:
     )
 
 
-@settings(max_examples=EXAMPLES)
 @given(_scenarios())
 def test_real_taskflow_runs_check_clean_and_match_the_simulation(scenario: fs.Scenario) -> None:
     with replayable(scenario, "taskflow-differential"):
@@ -133,8 +159,9 @@ def test_real_taskflow_runs_check_clean_and_match_the_simulation(scenario: fs.Sc
         assume(_in_model(sim))
         compiled = sim.compiled
         for kind in ("parallel", "serial"):
+            extra = {"executor": _pool(scenario.options.workers)} if kind == "parallel" else {}
             engine = to_taskflow(scenario, time_scale=TIME_SCALE).load(
-                engine=kind, options=scenario.options
+                engine=kind, options=scenario.options, **extra
             )
             with record(engine) as rec:
                 raised: list[BaseException] = []
