@@ -671,6 +671,22 @@ def test_load_passes_the_options_to_a_real_parallel_engine() -> None:
     assert e.storage.get_flow_state() == "SUCCESS"
 
 
+@pytest.mark.parametrize("engine", ["parallel", "serial"])
+def test_taskflows_workers_limit_threads_not_what_starts(engine: str) -> None:
+    # TaskFlow submits every ready task at once (RUNNING) and a queued one runs when a
+    # thread frees, even after a failure was resolved meanwhile; flowsim's workers limit
+    # what starts. So a real run with max_workers=1 (or the serial engine) ends as the
+    # simulation with unlimited workers, not with workers=1: in revert-failure,
+    # warm_cache runs and is reverted instead of staying PENDING.
+    s = examples.load("revert-failure")
+    e = to_taskflow(s, time_scale=0.002).load(engine=engine, options=fs.Options(workers=1))
+    real = _outcome(_real(e, s))
+    assert real == _outcome(fs.simulate(s, workers=None))
+    assert real != _outcome(fs.simulate(s, workers=1))
+    assert real[1]["warm_cache"] == "REVERTED"
+    assert fs.simulate(s, workers=1).atom_final_states["warm_cache"] == "PENDING"
+
+
 def test_two_loads_are_two_independent_runs() -> None:
     s = fs.Scenario(
         flow=fs.LinearFlow(

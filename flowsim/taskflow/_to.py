@@ -315,6 +315,11 @@ def engine_options(options: Options | None) -> dict[str, Any]:
     out when unlimited). ``None`` gives ``{}``, TaskFlow's defaults. ``seed`` is not an
     engine option: it is fixed when the flow is built (:func:`to_taskflow`).
 
+    ``max_workers`` limits TaskFlow's threads, not what starts: the engine submits every
+    ready task at once and a queued one runs when a thread frees, even after a failure
+    was resolved meanwhile. So a real run ends as the simulation with ``workers=None``
+    (the serial engine too); limited workers change only its timing.
+
     Raises
     ------
     ModelError
