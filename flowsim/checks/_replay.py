@@ -1,7 +1,12 @@
 """The replay of a trace event by event (private to :mod:`flowsim.checks`): each event
 is checked against the state it finds, and every broken rule is flagged; a failure's
 resolution is judged with :mod:`flowsim.checks.oracle`, and the end of the trace is
-checked last."""
+checked last.
+
+One module, past the usual ~500 lines: every check reads and updates the same replayed
+state (atom states, open spans, workers, histories, pending reverts), so the replay is one
+class whose methods follow the events; the rules' vocabulary (``_rules.py``) and the judge
+of resolutions (``oracle.py``) are already apart."""
 
 from __future__ import annotations
 
