@@ -106,6 +106,128 @@ def test_keyboard_interrupt_keeps_finished_chunks(tmp_path: Path, monkeypatch: A
     assert _table(resumed.rows) == _table(whole.rows)
 
 
+def _tight() -> fs.Scenario:
+    """Some of its runs exceed the event budget: rows with an error and no makespan."""
+    flow = fs.LinearFlow(
+        name="t",
+        retry=fs.Retry(name="r", controller=fs.Times(attempts=3)),
+        children=[fs.Task(name="a", fail_probability=0.5)],
+    )
+    return fs.Scenario(flow=flow, name="t", options=fs.Options(event_budget=12))
+
+
+def _jsonl_rows(path: Path) -> list[dict[str, Any]]:
+    lines = [json.loads(line) for line in path.read_text().splitlines()[1:]]
+    return [r for c in sorted(lines, key=lambda c: c["chunk"]) for r in c["rows"]]
+
+
+def test_parquet_round_trip_equals_the_json_lines_rows(tmp_path: Path) -> None:
+    import pyarrow as pa  # type: ignore[import-untyped]
+    import pyarrow.parquet as pq  # type: ignore[import-untyped]
+
+    target = {"g": _flow(), "t": _tight()}
+    kw: dict[str, Any] = {"seeds": 5, "grid": GRID, "progress": False, "chunk_size": 7}
+    with cf.ProcessPoolExecutor(2) as pool:  # chunks finish out of order
+        pres = sweep(target, executor=pool, out=tmp_path / "s.parquet", **kw)
+    jres = sweep(target, executor=False, out=tmp_path / "s.jsonl", **kw)
+    assert len(pres.rows) == 80
+    assert 0 < sum(r["error"] is not None for r in pres.rows) < 40
+    table = pq.read_table(tmp_path / "s.parquet")
+    assert table.num_rows == 80
+    assert table.schema.field("fail_probability").type == pa.float64()
+    assert table.schema.field("defer_reverts").type == pa.bool_()
+    assert _table(table.to_pylist()) == _table(_jsonl_rows(tmp_path / "s.jsonl"))
+    assert _table(table.to_pylist()) == _table(pres.rows) == _table(jres.rows)
+    names = sorted(p.name for p in (tmp_path / "s.parquet").iterdir())
+    assert names == ["_flowsim_sweep.json"] + [f"part-{i:05d}.parquet" for i in range(12)]
+    # resuming a finished sweep runs nothing and reads back the same table
+    again = sweep(target, executor=False, out=tmp_path / "s.parquet", resume=True, **kw)
+    assert _table(again.rows) == _table(pres.rows)
+
+
+def test_parquet_interrupted_sweep_resumes_to_the_same_table(
+    tmp_path: Path, monkeypatch: Any
+) -> None:
+    import pyarrow.parquet as pq
+
+    import flowsim.sweep._core as core
+
+    out = tmp_path / "s.parquet"
+    kw: dict[str, Any] = {"seeds": 10, "grid": GRID, "executor": False, "progress": False}
+    real = core._run_chunk
+    calls = []
+
+    def stop_after_three(fp: str, docs: Any, jobs: Any) -> Any:
+        calls.append(1)
+        if len(calls) > 3:
+            raise KeyboardInterrupt
+        return real(fp, docs, jobs)
+
+    monkeypatch.setattr(core, "_run_chunk", stop_after_three)
+    with pytest.raises(KeyboardInterrupt):
+        sweep(_flow(), chunk_size=8, out=out, **kw)
+    # a kill while the fourth part was being written leaves its temporary file behind
+    (out / ".part-00003.parquet.tmp").write_bytes(b"PAR1 cut short")
+    assert pq.read_table(out).num_rows == 24  # every finished chunk is readable
+    ran = []
+
+    def count(fp: str, docs: Any, jobs: Any) -> Any:
+        ran.append(len(jobs))
+        return real(fp, docs, jobs)
+
+    monkeypatch.setattr(core, "_run_chunk", count)
+    resumed = sweep(_flow(), chunk_size=5, out=out, resume=True, **kw)  # the file's size wins
+    assert ran == [8] * 7  # only the seven missing chunks of eight runs
+    monkeypatch.setattr(core, "_run_chunk", real)
+    whole = sweep(_flow(), **kw)
+    assert _table(resumed.rows) == _table(whole.rows)
+    assert _table(pq.read_table(out).to_pylist()) == _table(whole.rows)
+    assert not (out / ".part-00003.parquet.tmp").exists()
+
+
+def test_parquet_out_refuses_another_sweep_and_foreign_files(tmp_path: Path) -> None:
+    out = tmp_path / "s.parquet"
+    a = sweep(_flow(), seeds=2, executor=False, progress=False, out=out)
+    b_fp = sweep(_flow(), seeds=3, executor=False, progress=False).fingerprint
+    with pytest.raises(ScenarioError) as e:
+        sweep(_flow(), seeds=3, executor=False, progress=False, out=out, resume=True)
+    assert str(e.value) == (
+        f"sweep out '{out}': written by a different sweep (fingerprint {a.fingerprint}, "
+        f"this one {b_fp}); use another out or resume=False"
+    )
+    # without resume the directory is started afresh (only flowsim's own files go)
+    sweep(_flow(), seeds=3, executor=False, progress=False, out=out)
+    other = tmp_path / "notes.parquet"
+    other.mkdir()
+    (other / "notes.txt").write_text("mine")
+    with pytest.raises(ScenarioError) as e:
+        sweep(_flow(), seeds=2, executor=False, progress=False, out=other)
+    assert str(e.value) == (
+        f"sweep out '{other}': the directory holds files but no _flowsim_sweep.json, so it "
+        "is not a flowsim sweep; choose another out"
+    )
+    assert (other / "notes.txt").read_text() == "mine"
+    flat = tmp_path / "flat.parquet"
+    flat.write_text("x")
+    with pytest.raises(ScenarioError) as e:
+        sweep(_flow(), seeds=2, executor=False, progress=False, out=flat)
+    assert str(e.value) == (
+        f"sweep out '{flat}': exists and is not a directory (a Parquet sweep is a directory "
+        "of part files, one per chunk); remove it or choose another out"
+    )
+
+
+def test_json_lines_resume_keeps_the_file_chunk_size(tmp_path: Path) -> None:
+    out = tmp_path / "s.jsonl"
+    kw: dict[str, Any] = {"seeds": 10, "grid": GRID, "executor": False, "progress": False}
+    sweep(_flow(), chunk_size=8, out=out, **kw)
+    lines = out.read_text().splitlines()
+    out.write_text("\n".join(lines[:4]) + "\n")
+    resumed = sweep(_flow(), chunk_size=3, out=out, resume=True, **kw)
+    assert _table(resumed.rows) == _table(sweep(_flow(), **kw).rows)
+    assert _table(_jsonl_rows(out)) == _table(resumed.rows)
+
+
 def test_rerun_reproduces_the_row() -> None:
     res = sweep(_flow(), seeds=6, grid=GRID, executor=False, progress=False)
     for row in res.rows[::7]:
@@ -201,6 +323,11 @@ def test_event_budget_error_is_a_row() -> None:
             {"out": "r.csv"},
             "sweep out 'r.csv': unknown format '.csv'; expected .parquet or .jsonl",
         ),
+        ({"chunk_size": 0}, "sweep chunk_size: expected an int >= 1 or None, got 0"),
+        (
+            {"out": "/nonexistent/dir/r.parquet"},
+            "sweep out '/nonexistent/dir/r.parquet': cannot write (No such file or directory)",
+        ),
         (
             {"out": "/nonexistent/dir/r.jsonl"},
             "sweep out '/nonexistent/dir/r.jsonl': cannot write (No such file or directory)",
@@ -225,20 +352,17 @@ def test_resume_of_a_different_sweep_is_refused(tmp_path: Path) -> None:
     )
 
 
-def _cli(argv: list[str]) -> Any:
-    import argparse
+def _main(argv: list[str], capsys: Any) -> tuple[int, list[str], list[str]]:
+    from flowsim.cli import main
 
-    from flowsim.cli._sweep import add_parser
-
-    p = argparse.ArgumentParser()
-    add_parser(p.add_subparsers())
-    args = p.parse_args(argv)
-    return args.handler(args)
+    code = main(["sweep", *argv])
+    out = capsys.readouterr()
+    return code, out.out.splitlines(), out.err.splitlines()
 
 
 def test_cli_prints_the_describe_table(capsys: Any) -> None:
-    argv = ["sweep", "blueprint", "--seeds", "4", "--grid", "strategy=smart", "--jobs", "1"]
-    assert _cli(argv) == 0
+    argv = ["blueprint", "--seeds", "4", "--grid", "strategy=smart", "--jobs", "1"]
+    code, out, err = _main([*argv, "--no-progress"], capsys)
     res = sweep(
         fs.examples.load("blueprint"),
         seeds=4,
@@ -246,9 +370,48 @@ def test_cli_prints_the_describe_table(capsys: Any) -> None:
         executor=False,
         progress=False,
     )
-    lines = capsys.readouterr().out.splitlines()
-    assert lines[0].split() == list(res.describe()[0])
-    assert len(lines) == 2
+    (d,) = res.describe()
+    assert code == 0
+    assert err == []
+    assert out == [
+        "  ".join(d),
+        "  ".join(f"{v:.3f}" if isinstance(v, float) else str(v) for v in d.values()),
+    ]
+
+
+def test_cli_plot_draws_the_risk_when_fail_probability_varies(tmp_path: Path, capsys: Any) -> None:
+    risk, cdf = tmp_path / "risk.svg", tmp_path / "cdf.svg"
+    grid = ["--grid", "strategy=smart,stop_the_world", "--jobs", "1", "--no-progress"]
+    argv = ["blueprint", "--seeds", "5", *grid, "--grid", "fail_probability=0,0.2"]
+    code, out, err = _main([*argv, "--plot", str(risk)], capsys)
+    assert (code, err, out[-1]) == (0, [], f"picture: {risk}")
+    code, out, err = _main(["blueprint", "--seeds", "5", *grid, "--plot", str(cdf)], capsys)
+    assert (code, err, out[-1]) == (0, [], f"picture: {cdf}")
+    # matplotlib writes an artist's gid as its SVG id
+    assert 'id="p50:stop_the_world"' in risk.read_text()
+    assert 'id="cdf:' not in risk.read_text()
+    assert 'id="cdf:stop_the_world"' in cdf.read_text()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["cdf.svg", "risk.svg"]
+
+
+def test_cli_writes_parquet_and_a_png_then_resumes(tmp_path: Path, capsys: Any) -> None:
+    import pyarrow.parquet as pq  # type: ignore[import-untyped]
+
+    out, png = tmp_path / "r.parquet", tmp_path / "r.png"
+    argv = ["blueprint", "--seeds", "6", "--grid", "workers=1,2", "--jobs", "2", "--no-progress"]
+    code, first, err = _main([*argv, "--out", str(out), "--plot", str(png)], capsys)
+    assert (code, err) == (0, [])
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    res = sweep(
+        fs.examples.load("blueprint"),
+        seeds=6,
+        grid={"workers": [1, 2]},
+        executor=False,
+        progress=False,
+    )
+    assert pq.read_table(out).to_pylist() == list(res.rows)
+    code, again, err = _main([*argv, "--out", str(out), "--resume"], capsys)
+    assert (code, err, again) == (0, [], first[:-1])
 
 
 @pytest.mark.parametrize(
@@ -261,6 +424,20 @@ def test_cli_prints_the_describe_table(capsys: Any) -> None:
             "strategy, defer_reverts, never_resolve, fail_probability, duration_scale",
         ),
         (["--grid", "workers=two"], "--grid workers: expected a number, got 'two'"),
+        (["--jobs", "0"], "--jobs: expected a number of processes >= 1, got 0"),
+        (
+            ["--plot", "r.gif"],
+            "r.gif: --plot: cannot tell the picture format from the name; end it in .png, "
+            ".svg or .pdf",
+        ),
+        (
+            ["--out", "r.csv"],
+            "sweep out 'r.csv': unknown format '.csv'; expected .parquet or .jsonl",
+        ),
+        (
+            ["--plot", "/nonexistent/dir/r.png"],
+            "/nonexistent/dir/r.png: cannot write picture file: No such file or directory",
+        ),
         (
             ["--scheduler", "tcp://127.0.0.1:1"],
             "--scheduler tcp://127.0.0.1:1: no Dask "
@@ -269,10 +446,13 @@ def test_cli_prints_the_describe_table(capsys: Any) -> None:
         ),
     ],
 )
-def test_cli_bad_input(argv: list[str], message: str) -> None:
-    with pytest.raises(ScenarioError) as e:
-        _cli(["sweep", "blueprint", *argv])
-    assert str(e.value) == message
+def test_cli_bad_input(argv: list[str], message: str, capsys: Any) -> None:
+    base = ["blueprint", "--seeds", "2", "--jobs", "1", "--no-progress"]
+    if "--scheduler" in argv:
+        base.remove("--jobs")
+        base.remove("1")
+    code, out, err = _main([*base, *argv], capsys)
+    assert (code, err, out) == (2, [f"flowsim: error: {message}"], [])
 
 
 def test_bootstrap_interval_brackets_the_mean_of_a_mixed_sample() -> None:

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import argparse
 import concurrent.futures as cf
+import os
+from pathlib import Path
 from typing import Any
 
 from flowsim.errors import ScenarioError
 from flowsim.sweep import GRID_KEYS, sweep
 
-from ._common import scenario_arg
+from ._common import scenario_arg, write_file
 
 _BOOL = {"true": True, "false": False}
+_PICTURE_FORMATS = ("png", "svg", "pdf")
 
 
 def add_parser(commands: argparse._SubParsersAction[Any]) -> None:
@@ -29,9 +32,25 @@ def add_parser(commands: argparse._SubParsersAction[Any]) -> None:
     g = p.add_mutually_exclusive_group()
     g.add_argument("--jobs", type=int, default=None, help="processes (default: all cores)")
     g.add_argument("--scheduler", default=None, metavar="ADDRESS", help="a Dask scheduler")
-    p.add_argument("--out", default=None, help="results file (.jsonl)")
-    p.add_argument("--resume", action="store_true")
-    p.add_argument("--plot", default=None, metavar="FILE")
+    p.add_argument(
+        "--out",
+        default=None,
+        metavar="FILE",
+        help="keep every finished chunk: FILE.parquet (a directory of part files) or FILE.jsonl",
+    )
+    p.add_argument(
+        "--resume", action="store_true", help="skip the chunks already in --out (same sweep)"
+    )
+    p.add_argument(
+        "--no-progress", action="store_true", help="no progress bar (on stderr otherwise)"
+    )
+    p.add_argument(
+        "--plot",
+        default=None,
+        metavar="FILE.png",
+        help="draw the sweep into FILE.png (or .svg, .pdf): the makespan's p50 and p90 "
+        "against fail_probability when the grid has several, else its CDF per combination",
+    )
     p.set_defaults(handler=_sweep_command)
 
 
@@ -76,8 +95,9 @@ def _run(args: argparse.Namespace) -> int:
         seeds = int(args.seeds)
     except ValueError:
         raise ScenarioError(f"--seeds: expected an integer count, got {args.seeds!r}") from None
-    if args.plot is not None:
-        raise ScenarioError("--plot: not available yet (plot_sweep is not written)")
+    if args.jobs is not None and args.jobs < 1:
+        raise ScenarioError(f"--jobs: expected a number of processes >= 1, got {args.jobs}")
+    fmt = _picture_format(args.plot) if args.plot is not None else None
     scenario = scenario_arg(args.scenario)
     grid = _grid(args.grid)
     if args.scheduler is not None:
@@ -91,16 +111,59 @@ def _run(args: argparse.Namespace) -> int:
             ) from None
         with client:
             res = sweep(
-                scenario, seeds=seeds, grid=grid, executor=client, out=args.out, resume=args.resume
+                scenario,
+                seeds=seeds,
+                grid=grid,
+                executor=client,
+                out=args.out,
+                resume=args.resume,
+                progress=not args.no_progress,
             )
     else:
         with cf.ProcessPoolExecutor(args.jobs) as pool:
             res = sweep(
-                scenario, seeds=seeds, grid=grid, executor=pool, out=args.out, resume=args.resume
+                scenario,
+                seeds=seeds,
+                grid=grid,
+                executor=pool,
+                out=args.out,
+                resume=args.resume,
+                progress=not args.no_progress,
             )
     table = res.describe()
     cols = list(table[0])
     print("  ".join(cols))
     for d in table:
         print("  ".join(f"{v:.3f}" if isinstance(v, float) else str(v) for v in d.values()))
+    if fmt is not None:
+        _plot(res, grid, args.plot, fmt)
+        print(f"picture: {args.plot}")
     return 0
+
+
+def _picture_format(target: str) -> str:
+    """The picture format named by ``target``'s ending, checked before anything runs."""
+    fmt = Path(target).suffix.lower().removeprefix(".")
+    if fmt not in _PICTURE_FORMATS:
+        raise ScenarioError(
+            "--plot: cannot tell the picture format from the name; end it in .png, .svg or .pdf",
+            where=target,
+        )
+    folder = Path(target).parent
+    if not folder.is_dir() or not os.access(folder, os.W_OK):
+        why = "Permission denied" if folder.is_dir() else "No such file or directory"
+        raise ScenarioError(f"cannot write picture file: {why}", where=target)
+    return fmt
+
+
+def _plot(res: Any, grid: dict[str, list[Any]], target: str, fmt: str) -> None:
+    """plot_risk against fail_probability when the grid has several, else plot_sweep;
+    coloured by strategy when the grid has it, else by its first other key."""
+    from flowsim.plot import plot_risk, plot_sweep
+
+    risk = len(grid.get("fail_probability", ())) > 1
+    others = [k for k in grid if not (risk and k == "fail_probability")]
+    by = "strategy" if "strategy" in others else (others[0] if others else "scenario")
+    ax = plot_risk(res, by=by) if risk else plot_sweep(res, by=by)
+    figure: Any = ax.figure
+    write_file(target, "picture file", lambda tmp: figure.savefig(tmp, format=fmt, dpi=150))

@@ -91,6 +91,12 @@ def _index(seen: list[Any], value: Any) -> int:
     return seen.index(value)
 
 
+def _by_first(combos: Sequence[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+    """The combinations grouped by their first value (the ``by`` value), else in order."""
+    firsts = list(dict.fromkeys(c[0] for c in combos))
+    return sorted(combos, key=lambda c: firsts.index(c[0]))
+
+
 def _name(res: Any) -> str:
     return ", ".join(res.scenarios)
 
@@ -147,7 +153,8 @@ def plot_sweep(
     colours: list[Any] = []
     styles: list[Any] = []
     handles, texts = [], []
-    for combo, values in groups.items():
+    for combo in _by_first(list(groups)):
+        values = groups[combo]
         if not values:
             continue
         xs = sorted(values)
@@ -263,7 +270,8 @@ def plot_risk(
     markers: list[Any] = []
     handles: list[Any] = []
     texts: list[str] = []
-    for combo, cells in series.items():
+    for combo in _by_first(list(series)):
+        cells = series[combo]
         xs = sorted(cells)
         p50 = [cells[v][0] for v in xs]
         p90 = [cells[v][1] for v in xs]

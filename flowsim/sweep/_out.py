@@ -184,7 +184,7 @@ def append(path: Path, fp: str, i: int, n_chunks: int, rows: Sequence[Mapping[st
         return
     pa, pq = _pyarrow()
     schema = pa.schema(
-        [(k, getattr(pa, t)()) for k, t in COLUMN_TYPES.items()],
+        [(k, getattr(pa, "bool_" if t == "bool" else t)()) for k, t in COLUMN_TYPES.items()],
         metadata={"flowsim.sweep.fingerprint": fp, "flowsim.sweep.chunk": str(i)},
     )
     name = f"part-{i:0{max(5, len(str(n_chunks - 1)))}d}.parquet"
