@@ -119,6 +119,8 @@ class Task:
     provides, requires
         Names of values; graph flows link a requirer after its provider.
 
+    Examples
+    --------
     >>> Task(name="B", duration=[2, 1], fails_on=[1]).duration
     (2.0, 1.0)
     """

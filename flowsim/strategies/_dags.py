@@ -44,6 +44,8 @@ def dags(*, min_nodes: int = 1, max_nodes: int = 10) -> st.SearchStrategy[GraphF
     min_nodes, max_nodes
         Bounds on the number of tasks (``0 <= min_nodes <= max_nodes``).
 
+    Notes
+    -----
     Shrinking: toward fewer tasks, the topological order equal to the declaration order,
     and fewer links.
 

@@ -98,6 +98,8 @@ def flows(
     links, deciders, data
         Draw graph-flow links, deciders on them, and ``requires``/``provides``.
 
+    Notes
+    -----
     Shrinking: toward fewer atoms, shallower nesting, linear flows, no retry controller
     (then ``Times(attempts=2)``), atoms named in declaration order, no links, no deciders,
     no data.

@@ -82,6 +82,8 @@ def failure_plans(
     max_call
         The highest call number drawn.
 
+    Notes
+    -----
     An atom whose execute failure an :class:`~flowsim.AlwaysRetry` (or a custom
     controller) might decide gets neither ``"always"`` nor a ``fail_probability``: it fails
     on finitely many calls, so the retry rounds end (unless ``flow`` itself makes them

@@ -77,6 +77,8 @@ def scenarios(
         The seed is drawn from ``0..max_seed`` (it matters only with ``probabilities`` or
         ``distributions``).
 
+    Notes
+    -----
     Shrinking: the flow as for :func:`flows`, :func:`failure_plans` and :func:`timings`,
     then unlimited workers, ``smart``, ``defer_reverts=True``, ``never_resolve=False``,
     seed 0.

@@ -70,6 +70,8 @@ def timings(
     priorities
         Draw task priorities (mostly 0; sometimes 1, -1 or 2).
 
+    Notes
+    -----
     Shrinking: toward unit task durations, zero retry-controller durations (the model's
     defaults), single numbers rather than lists or distributions, and priority 0.
 
