@@ -8,6 +8,8 @@
 - **Chrome trace JSON** for Perfetto (:mod:`flowsim.files.perfetto`, also importable as
   :mod:`flowsim.export`).
 
+Examples
+--------
 >>> from flowsim import files
 >>> sorted(files.__all__)[:3]
 ['US_PER_TIME_UNIT', 'load_scenario', 'load_trace']

@@ -14,6 +14,8 @@ text. Every artist drawn for the run has a ``gid`` naming what it shows (``"exec
 
 This module imports matplotlib; ``import flowsim`` does not import it.
 
+Examples
+--------
 >>> from flowsim import LinearFlow, Task, simulate
 >>> r = simulate(LinearFlow(name="f", children=[Task(name="a"), Task(name="b", fails_on=[1])]))
 >>> ax = plot_timeline(r, at=1.5)

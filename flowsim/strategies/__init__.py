@@ -64,6 +64,8 @@ a two-atom failure to a nine-atom flow: deleting an atom shifted every later cho
 from) and raises :class:`hypothesis.errors.InvalidArgument` (as Hypothesis's own strategies
 do; it is a :class:`TypeError`) naming the argument, the value and the fix.
 
+Examples
+--------
 >>> from hypothesis import find, settings
 >>> quiet = settings(database=None, derandomize=True)
 >>> [child.name for child in find(flows(), lambda flow: True, settings=quiet).children]
