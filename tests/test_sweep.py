@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import concurrent.futures as cf
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -9,6 +10,7 @@ import pytest
 
 import flowsim as fs
 import flowsim.examples
+import flowsim.sweep._core as core
 from flowsim.errors import ScenarioError
 from flowsim.sweep import ROW_KEYS, sweep
 
@@ -226,6 +228,51 @@ def test_json_lines_resume_keeps_the_file_chunk_size(tmp_path: Path) -> None:
     resumed = sweep(_flow(), chunk_size=3, out=out, resume=True, **kw)
     assert _table(resumed.rows) == _table(sweep(_flow(), **kw).rows)
     assert _table(_jsonl_rows(out)) == _table(resumed.rows)
+
+
+_REAL_RUN_CHUNK = core._run_chunk
+
+
+def _die_on_chunk_3(fp: str, docs: Any, jobs: Any) -> Any:
+    """Chunk 3 (size 8) starts at run 24: combination 2 (1 worker, stop_the_world, p 0),
+    seed 4 (workers is the outer grid key: GRID_KEYS order)."""
+    if jobs[0][1:] == ({"workers": 1, "strategy": "stop_the_world", "fail_probability": 0}, 4):
+        os._exit(1)  # the worker process dies, as a killed one would
+    return _REAL_RUN_CHUNK(fp, docs, jobs)
+
+
+def _interrupted(fp: str, docs: Any, jobs: Any) -> Any:
+    raise KeyboardInterrupt
+
+
+def test_a_worker_that_dies_stops_the_sweep_with_one_message(
+    tmp_path: Path, monkeypatch: Any
+) -> None:
+    from flowsim.sweep import SweepError
+
+    out = tmp_path / "s.jsonl"
+    kw: dict[str, Any] = {"seeds": 10, "grid": GRID, "progress": False, "chunk_size": 8}
+    monkeypatch.setattr(core, "_run_chunk", _die_on_chunk_3)  # forked workers inherit it
+    with cf.ProcessPoolExecutor(1) as pool, pytest.raises(SweepError) as e:
+        sweep(_flow(), executor=pool, out=out, **kw)
+    assert str(e.value) == (
+        "sweep stopped by BrokenProcessPool: A process in the process pool was terminated "
+        f"abruptly while the future was running or pending; 24 of 80 runs kept in '{out}' "
+        "(resume=True runs the rest)"
+    )
+    monkeypatch.setattr(core, "_run_chunk", _REAL_RUN_CHUNK)
+    resumed = sweep(_flow(), executor=False, out=out, resume=True, **kw)
+    assert _table(resumed.rows) == _table(sweep(_flow(), executor=False, **kw).rows)
+
+
+def test_cli_ctrl_c_exits_130_with_the_summary_line(monkeypatch: Any, capsys: Any) -> None:
+    monkeypatch.setattr(core, "_run_chunk", _interrupted)  # raised in the worker process
+    code, out, err = _main(["blueprint", "--seeds", "4", "--jobs", "1", "--no-progress"], capsys)
+    assert (code, out, err) == (
+        130,
+        ["sweep interrupted: 0 of 4 runs had finished (give out= to keep them)"],
+        [],
+    )
 
 
 def test_rerun_reproduces_the_row() -> None:

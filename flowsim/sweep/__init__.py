@@ -9,7 +9,7 @@
 
 from __future__ import annotations
 
-from ._core import SweepResult, sweep
+from ._core import SweepError, SweepResult, sweep
 from ._recipe import GRID_KEYS, METRICS, ROW_KEYS
 
-__all__ = ["GRID_KEYS", "METRICS", "ROW_KEYS", "SweepResult", "sweep"]
+__all__ = ["GRID_KEYS", "METRICS", "ROW_KEYS", "SweepError", "SweepResult", "sweep"]

@@ -12,7 +12,7 @@ from types import MappingProxyType
 from typing import Any
 
 import flowsim as fs
-from flowsim.errors import ScenarioError
+from flowsim.errors import FlowsimError, ScenarioError
 
 from ._out import append, check_out, open_out
 from ._recipe import (
@@ -42,6 +42,12 @@ def _run_chunk(
     if scenarios is None:
         scenarios = _CACHE[fp] = {n: fs.scenario_from_dict(d) for n, d in docs.items()}
     return [run_one(scenarios[n], n, combo, seed) for n, combo, seed in jobs]
+
+
+class SweepError(FlowsimError, RuntimeError):
+    """A sweep stopped before its end: its executor failed (a worker process died, a Dask
+    worker or the scheduler was lost). The message says how many runs were kept; the
+    executor's exception is the ``__cause__``."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -273,13 +279,27 @@ def sweep(
             if path is not None:
                 append(path, fp, i, len(chunks), rows)
     except KeyboardInterrupt:
-        print(f"sweep interrupted: {sum(map(len, done.values()))} of {len(jobs)} runs kept")
+        print(f"sweep interrupted: {_kept(done, len(jobs), path)}")
         raise
+    except FlowsimError:
+        raise
+    except Exception as e:  # a worker process died, a cluster node was lost, ...
+        raise SweepError(
+            f"sweep stopped by {type(e).__name__}: {str(e).rstrip('.') or 'no message'}; "
+            f"{_kept(done, len(jobs), path)}"
+        ) from e
     finally:
         if bar is not None:
             bar.close()
     table = tuple(r for i in range(len(chunks)) for r in done[i])
     return SweepResult(rows=table, scenarios=scenarios, fingerprint=fp, grid=MappingProxyType(g))
+
+
+def _kept(done: Mapping[int, Sequence[Any]], total: int, path: Any) -> str:
+    n = sum(map(len, done.values()))
+    if path is None:
+        return f"{n} of {total} runs had finished (give out= to keep them)"
+    return f"{n} of {total} runs kept in {str(path)!r} (resume=True runs the rest)"
 
 
 def _bar(total: int, initial: int, executor: Any) -> Any:
