@@ -336,6 +336,8 @@ def from_taskflow(
     name
         The scenario's name (default: the flow's).
 
+    Notes
+    -----
     A link's decider is asked once, with a history that refuses to be read: a decider
     that answers without looking becomes a static ``Link(decider=...)``; one that reads
     the results is refused (a simulation has no results). A custom retry controller

@@ -410,6 +410,8 @@ def record(engine: Any, *, wrap_tasks: bool = True) -> Iterator[Recorder]:
     """Record what ``engine`` does inside the ``with`` block; the :class:`Recorder` it
     yields gives the trace (see the :class:`Recorder` for what is recorded and how).
 
+    Examples
+    --------
     >>> import taskflow.engines
     >>> from taskflow import task
     >>> from taskflow.patterns import linear_flow
