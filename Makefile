@@ -4,13 +4,16 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint lab nightly mutate bench clean
+.PHONY: help demo test lint lab nightly mutate bench docs clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
+
+help:  ## list the targets
+	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/^([a-z]+):.*## /  make \1\t/' | expand -t 16
 
 demo: $(STAMP)  ## run the blueprint scenario under both strategies
 	$(BIN)/flowsim demo
@@ -36,14 +39,24 @@ $(BENCH_STAMP): $(STAMP) pyproject.toml
 
 bench: $(BENCH_STAMP)  ## flowsim vs a SimPy model vs a bare heapq loop, N = 1k..1M (BENCH_ARGS=--quick)
 	$(BIN)/python benchmarks/run.py $(BENCH_ARGS)
+	$(BIN)/python benchmarks/sweep_bench.py
+
+DOCS_STAMP := $(VENV)/.installed-docs
+
+$(DOCS_STAMP): $(STAMP) pyproject.toml
+	$(BIN)/python -m pip install --quiet -e '.[dev,docs]'
+	touch $(DOCS_STAMP)
+
+docs: $(DOCS_STAMP)  ## the documentation site into build/site (strict: a warning or a broken link fails)
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict
 
 lint: $(STAMP)
-	$(BIN)/ruff format --check flowsim tests property_tests benchmarks
-	$(BIN)/ruff check flowsim tests property_tests benchmarks
+	$(BIN)/ruff format --check flowsim tests property_tests benchmarks docs/hooks
+	$(BIN)/ruff check flowsim tests property_tests benchmarks docs/hooks
 	$(BIN)/mypy
 
 lab: $(STAMP)  ## open the notebooks in JupyterLab
 	$(BIN)/jupyter lab notebooks
 
-clean:
+clean:  ## remove the virtual environment and every build product
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache mutants build

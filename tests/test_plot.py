@@ -451,11 +451,11 @@ def test_pictures_save_without_pyplot() -> None:
 
 
 README = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+PICTURES = (Path(__file__).parent.parent / "docs" / "pictures.md").read_text(encoding="utf-8")
 
 
-def test_readme_pictures_example(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    section = README[README.index("## Pictures and Perfetto") :]
-    match = re.search(r"```python\n(.*?)```", section, re.S)
+def test_the_pictures_page_example(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    match = re.search(r"```python\n(.*?)```", PICTURES, re.S)
     assert match
     monkeypatch.chdir(tmp_path)
     exec(match.group(1), {})
@@ -466,6 +466,7 @@ def test_readme_pictures_example(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 
 def test_readme_shows_the_demo_picture() -> None:
     assert "![The blueprint under smart and stop_the_world](docs/blueprint-timeline.png)" in README
+    assert "![The blueprint under smart and stop_the_world](blueprint-timeline.png)" in PICTURES
     picture = Path(__file__).parent.parent / "docs" / "blueprint-timeline.png"
     assert picture.read_bytes().startswith(b"\x89PNG")
 

@@ -9,12 +9,14 @@ from typing import Any
 
 from flowsim import FlowState, examples, scenario_from_dict, simulate
 
-README = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+ROOT = Path(__file__).parent.parent
+README = (ROOT / "README.md").read_text(encoding="utf-8")
+SCENARIO_FILES = (ROOT / "docs" / "scenario-files.md").read_text(encoding="utf-8")
 
 
-def block(language: str) -> str:
-    match = re.search(rf"```{language}\n(.*?)```", README, re.S)
-    assert match, f"no {language} block in README"
+def block(language: str, text: str = README) -> str:
+    match = re.search(rf"```{language}\n(.*?)```", text, re.S)
+    assert match, f"no {language} block"
     return match.group(1)
 
 
@@ -27,8 +29,8 @@ def test_readme_python_example() -> None:
     assert (result.reverts["B"], dict(result.retry_values)) == (1, {"checkpoint": (1, 2)})
 
 
-def test_readme_scenario_is_the_bundled_blueprint() -> None:
-    scenario = scenario_from_dict(json.loads(block("json")), where="README.md")
+def test_the_docs_scenario_is_the_bundled_blueprint() -> None:
+    scenario = scenario_from_dict(json.loads(block("json", SCENARIO_FILES)), where="docs")
     bundled = examples.load("blueprint")
     assert scenario.flow == bundled.flow and scenario.options == bundled.options
     assert simulate(scenario).makespan == 7.0
