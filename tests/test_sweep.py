@@ -372,6 +372,11 @@ def test_event_budget_error_is_a_row() -> None:
         ),
         ({"chunk_size": 0}, "sweep chunk_size: expected an int >= 1 or None, got 0"),
         (
+            {"seeds": [1, 2**63], "out": "big.parquet"},
+            "sweep out 'big.parquet': a seed does not fit Parquet's int64 column; use seeds "
+            "below 2**63 or a .jsonl out",
+        ),
+        (
             {"out": "/nonexistent/dir/r.parquet"},
             "sweep out '/nonexistent/dir/r.parquet': cannot write (No such file or directory)",
         ),
@@ -381,7 +386,10 @@ def test_event_budget_error_is_a_row() -> None:
         ),
     ],
 )
-def test_bad_input_messages(kwargs: dict[str, Any], message: str) -> None:
+def test_bad_input_messages(
+    kwargs: dict[str, Any], message: str, tmp_path: Path, monkeypatch: Any
+) -> None:
+    monkeypatch.chdir(tmp_path)  # an out that is accepted is made here
     with pytest.raises(ScenarioError) as e:
         sweep(_flow(), executor=False, progress=False, **kwargs)
     assert str(e.value) == message

@@ -261,6 +261,15 @@ def sweep(
     ):
         raise ScenarioError(f"sweep chunk_size: expected an int >= 1 or None, got {chunk_size!r}")
     path = check_out(out)
+    if (
+        path is not None
+        and path.suffix == ".parquet"
+        and not all(-(2**63) <= s < 2**63 for s in sd)
+    ):
+        raise ScenarioError(
+            f"sweep out {str(path)!r}: a seed does not fit Parquet's int64 column; use seeds "
+            "below 2**63 or a .jsonl out"
+        )
     fp = fingerprint(scenarios, g, sd)
     jobs: list[Job] = [(n, c, s) for n in scenarios for c in combinations(g) for s in sd]
     size = chunk_size or max(1, min(200, len(jobs) // 16 or 1))
