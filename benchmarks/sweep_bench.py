@@ -1,4 +1,5 @@
-"""Sweep throughput: runs/s serial, on 1 and 2 processes, on a 2-worker Dask LocalCluster.
+"""Sweep throughput: runs/s serial, on 1 and 2 processes (also writing Parquet), on a 2-worker
+Dask LocalCluster.
 
 Run: ``.venv/bin/python benchmarks/sweep_bench.py``.
 """
@@ -9,6 +10,8 @@ import concurrent.futures as cf
 import os
 import platform
 import subprocess
+import tempfile
+from pathlib import Path
 from time import perf_counter  # noqa: TID251 (the benchmark measures wall time)
 
 import flowsim as fs
@@ -58,6 +61,12 @@ def main() -> None:
             t = perf_counter()
             sweep(f, seeds=n, grid=grid, executor=pool, progress=False)
             rates[jobs] = n / (perf_counter() - t)
+    import pyarrow  # type: ignore[import-untyped]  # noqa: F401  (its ~0.4 s import is paid once)
+
+    with cf.ProcessPoolExecutor(2) as pool, tempfile.TemporaryDirectory() as tmp:
+        t = perf_counter()
+        sweep(f, seeds=n, grid=grid, executor=pool, progress=False, out=Path(tmp, "b.parquet"))
+        parquet = n / (perf_counter() - t)
     from dask.distributed import Client, LocalCluster
 
     with (
@@ -79,6 +88,10 @@ def main() -> None:
     )
     print(f"{'sweep process pool, 1':<32}{rates[1]:>10.0f}  overhead {bare / rates[1] - 1:+.1%}")
     print(f"{'sweep process pool, 2':<32}{rates[2]:>10.0f}  speed-up {rates[2] / rates[1]:.2f}x")
+    print(
+        f"{'sweep process pool, 2, parquet':<32}{parquet:>10.0f}  "
+        f"out cost {rates[2] / parquet - 1:+.1%}"
+    )
     print(f"{'sweep Dask LocalCluster, 2':<32}{dask:>10.0f}  pool/dask {rates[2] / dask:.2f}x")
 
 
