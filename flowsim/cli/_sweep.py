@@ -28,7 +28,14 @@ def add_parser(commands: argparse._SubParsersAction[Any]) -> None:
     p = commands.add_parser("sweep", help="Monte Carlo what-if over seeds and options")
     p.add_argument("scenario", help="a scenario file or a bundled example name")
     p.add_argument("--seeds", default="100", help="number of seeds (seeds 0..N-1)")
-    p.add_argument("--grid", action="append", default=[], metavar="KEY=V1,V2")
+    p.add_argument(
+        "--grid",
+        action="append",
+        default=[],
+        metavar="KEY=V1,V2",
+        help=f"values of one grid key, repeatable ({', '.join(GRID_KEYS)}); every "
+        "combination runs once per seed",
+    )
     g = p.add_mutually_exclusive_group()
     g.add_argument("--jobs", type=int, default=None, help="processes (default: all cores)")
     g.add_argument("--scheduler", default=None, metavar="ADDRESS", help="a Dask scheduler")
