@@ -393,6 +393,7 @@ def test_bad_input_messages(
     with pytest.raises(ScenarioError) as e:
         sweep(_flow(), executor=False, progress=False, **kwargs)
     assert str(e.value) == message
+    assert list(tmp_path.iterdir()) == []  # refused before anything was made
 
 
 def test_resume_of_a_different_sweep_is_refused(tmp_path: Path) -> None:

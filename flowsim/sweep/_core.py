@@ -8,6 +8,7 @@ import random
 import statistics
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
@@ -260,16 +261,14 @@ def sweep(
         isinstance(chunk_size, bool) or not isinstance(chunk_size, int) or chunk_size < 1
     ):
         raise ScenarioError(f"sweep chunk_size: expected an int >= 1 or None, got {chunk_size!r}")
-    path = check_out(out)
-    if (
-        path is not None
-        and path.suffix == ".parquet"
-        and not all(-(2**63) <= s < 2**63 for s in sd)
-    ):
+    # checked before check_out makes the Parquet directory
+    parquet = out is not None and Path(out).suffix == ".parquet"
+    if parquet and not all(-(2**63) <= s < 2**63 for s in sd):
         raise ScenarioError(
-            f"sweep out {str(path)!r}: a seed does not fit Parquet's int64 column; use seeds "
-            "below 2**63 or a .jsonl out"
+            f"sweep out {str(out)!r}: a seed does not fit Parquet's int64 column; "
+            "use seeds below 2**63 or a .jsonl out"
         )
+    path = check_out(out)
     fp = fingerprint(scenarios, g, sd)
     jobs: list[Job] = [(n, c, s) for n in scenarios for c in combinations(g) for s in sd]
     size = chunk_size or max(1, min(200, len(jobs) // 16 or 1))
