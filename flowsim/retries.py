@@ -4,15 +4,22 @@ A controller is any object with ``execute(history)`` and ``on_failure(history)``
 (:class:`Controller`). The built-in ones are frozen values, as TaskFlow's ``Times``,
 ``ForEach``, ``ParameterizedForEach`` and the always-deciding policies.
 
+A controller is given its history as a :data:`History`: a tuple, or (from the engine
+and the checker) a :class:`HistoryView`, an immutable sequence that compares, hashes,
+adds and prints as the tuple it stands for. A view costs O(1) to take whatever the
+number of attempts (a :class:`HistoryLog` keeps the entries and shares them between
+views), so a retry controller looping a million times stays linear.
+
 >>> Times(attempts=3).on_failure((HistoryEntry(1),))
 <Decision.RETRY: 'RETRY'>
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any, ClassVar, Protocol, runtime_checkable
+from itertools import islice
+from typing import Any, ClassVar, Protocol, overload, runtime_checkable
 
 from .errors import ModelError
 from .states import Decision
@@ -25,6 +32,8 @@ __all__ = [
     "ForEach",
     "History",
     "HistoryEntry",
+    "HistoryLog",
+    "HistoryView",
     "NoValuesLeft",
     "ParameterizedForEach",
     "Times",
@@ -47,9 +56,131 @@ class HistoryEntry:
     failures: tuple[str, ...] = ()
 
 
-History = tuple[HistoryEntry, ...]
+History = Sequence[HistoryEntry]
 """What a controller is given: one entry per attempt, oldest first (kept across retry rounds,
-cleared when the retry controller itself is reverted)."""
+cleared when the retry controller itself is reverted). A tuple, or a :class:`HistoryView`
+that behaves as one."""
+
+
+class HistoryView(Sequence[HistoryEntry]):
+    """An immutable snapshot of a :class:`HistoryLog`, taken in O(1).
+
+    It shares the log's entries: those before its last one never change (the log only
+    appends, replaces its last entry, or starts a new list when cleared), and it keeps
+    its last entry itself. It compares equal to (and hashes as) the tuple of its entries,
+    adds to tuples as one and prints as one.
+
+    >>> log = HistoryLog()
+    >>> log.append(1)
+    >>> view = log.view()
+    >>> log.fail("a")
+    >>> log.append(2)
+    >>> view, len(log.view())
+    ((HistoryEntry(value=1, failures=()),), 2)
+    >>> log.view() == (HistoryEntry(1, ("a",)), HistoryEntry(2))
+    True
+    """
+
+    __slots__ = ("_entries", "_last", "_n")
+
+    def __init__(self, entries: list[HistoryEntry], n: int, last: HistoryEntry | None) -> None:
+        self._entries, self._n, self._last = entries, n, last
+
+    def __len__(self) -> int:
+        return self._n
+
+    @overload
+    def __getitem__(self, i: int) -> HistoryEntry: ...
+    @overload
+    def __getitem__(self, i: slice) -> tuple[HistoryEntry, ...]: ...
+    def __getitem__(self, i: int | slice) -> HistoryEntry | tuple[HistoryEntry, ...]:
+        if isinstance(i, slice):
+            return tuple(self)[i]
+        n = self._n
+        k = i + n if i < 0 else i
+        if not 0 <= k < n:
+            raise IndexError("history index out of range")
+        if k == n - 1:
+            assert self._last is not None
+            return self._last
+        return self._entries[k]
+
+    def __iter__(self) -> Iterator[HistoryEntry]:
+        if self._n:
+            yield from islice(self._entries, self._n - 1)
+            assert self._last is not None
+            yield self._last
+
+    def __reversed__(self) -> Iterator[HistoryEntry]:
+        return reversed(tuple(self))
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, HistoryView | tuple):
+            return len(other) == self._n and all(a == b for a, b in zip(self, other, strict=True))
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash(tuple(self))
+
+    def __add__(self, other: object) -> tuple[HistoryEntry, ...]:
+        if isinstance(other, HistoryView | tuple):
+            return (*self, *other)
+        return NotImplemented
+
+    def __radd__(self, other: object) -> tuple[HistoryEntry, ...]:
+        if isinstance(other, tuple):
+            return (*other, *self)
+        return NotImplemented
+
+    def __repr__(self) -> str:
+        return repr(tuple(self))
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (tuple, (tuple(self),))
+
+
+class HistoryLog:
+    """A retry controller's history as the engine and the checker keep it: appended to,
+    its last entry updated, cleared; :meth:`view` snapshots it in O(1).
+
+    >>> log = HistoryLog()
+    >>> log.append("x")
+    >>> log.fail("a"); log.fail("a"); log.fail("b")
+    >>> log.view()
+    (HistoryEntry(value='x', failures=('a', 'b')),)
+    >>> log.clear(); len(log)
+    0
+    """
+
+    __slots__ = ("_entries",)
+
+    def __init__(self) -> None:
+        self._entries: list[HistoryEntry] = []
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def append(self, value: Any) -> None:
+        """Start an attempt whose ``execute`` returned ``value``."""
+        self._entries.append(HistoryEntry(value))
+
+    def fail(self, name: str) -> None:
+        """Report the failure of atom ``name`` to the latest attempt (its first failure
+        only; nothing when there is no attempt yet)."""
+        entries = self._entries
+        if entries:
+            last = entries[-1]
+            if name not in last.failures:
+                entries[-1] = HistoryEntry(last.value, (*last.failures, name))
+
+    def clear(self) -> None:
+        """Forget every attempt (views taken before keep theirs)."""
+        self._entries = []
+
+    def view(self) -> HistoryView:
+        """The history as it is now, as an immutable sequence (O(1))."""
+        entries = self._entries
+        return HistoryView(entries, len(entries), entries[-1] if entries else None)
 
 
 # --------------------------------------------------------------------------- controllers

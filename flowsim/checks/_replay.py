@@ -12,13 +12,13 @@ from __future__ import annotations
 
 import math
 import random
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from flowsim.compile import CompiledFlow
 from flowsim.model import Options, Strategy
-from flowsim.retries import AlwaysRevert, AlwaysRevertAll, ForEach, HistoryEntry, Times
+from flowsim.retries import AlwaysRevert, AlwaysRevertAll, ForEach, HistoryLog, HistoryView, Times
 from flowsim.states import (
     FLOW_TRANSITIONS,
     RETRY_TRANSITIONS,
@@ -28,10 +28,11 @@ from flowsim.states import (
     Decision,
     FlowState,
 )
-from flowsim.timing import atom_random, pick_duration
+from flowsim.timing import Exponential, LogNormal, Uniform, atom_random, pick_duration
 from flowsim.trace import Event, Resolution
 
 from . import oracle
+from ._reach import Closed
 from ._rules import Rule, Violation
 
 A = AtomState
@@ -39,6 +40,8 @@ _DONE_BEFORE = frozenset({A.SUCCESS, A.IGNORE})  # what a predecessor must be
 _CLEAR_AFTER = frozenset({A.PENDING, A.REVERTED, A.IGNORE})  # what a successor must be
 _BUSY = frozenset({A.RUNNING, A.REVERTING, A.RETRYING})
 _FINAL = frozenset({FlowState.SUCCESS, FlowState.REVERTED, FlowState.FAILURE})
+_STATES: dict[str, AtomState] = {s.value: s for s in AtomState}  # AtomState(x), faster
+_DRAWN = Uniform | Exponential | LogNormal  # the durations pick_duration draws for
 
 
 def _attempts(controller: Any) -> int | None:
@@ -71,6 +74,24 @@ def _resolution_text(
     return f"{who} scope {sorted(scope)} chain [{asked}]"
 
 
+class _States(Mapping[str, AtomState]):
+    """The replayed atom states by name, read through (no copy per resolution)."""
+
+    __slots__ = ("index", "state")
+
+    def __init__(self, index: Mapping[str, int], state: list[AtomState]) -> None:
+        self.index, self.state = index, state
+
+    def __getitem__(self, name: str) -> AtomState:
+        return self.state[self.index[name]]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.index)
+
+    def __len__(self) -> int:
+        return len(self.index)
+
+
 class _Replay:
     """One replay of a trace: atom states, spans, retry histories and pending reverts,
     updated event by event, with each broken rule flagged."""
@@ -93,9 +114,7 @@ class _Replay:
         self.execs = [0] * n
         self.revs = [0] * n
         self.rngs: dict[int, random.Random] = {}
-        self.history: dict[int, list[tuple[Any, list[str]]]] = {
-            i: [] for i in range(n) if self.c.is_retry[i]
-        }
+        self.history = {i: HistoryLog() for i in range(n) if self.c.is_retry[i]}
         self.owner: list[int | None] = [None] * n  # resolution an atom must be reverted for
         self.marked = [False] * n  # intention REVERT (set by a resolution, cleared by a reset)
         self.round_due = [False] * n  # a retry decided RETRY and will run a round
@@ -106,8 +125,15 @@ class _Replay:
         self.failed_any = False
         self.over_bound = [False] * n
         self.bound = [self._bound(i) for i in range(n)]
-        self.ancestors: dict[int, list[int]] = {}
-        self.descendants: dict[int, list[int]] = {}
+        # every transitive predecessor done / every transitive successor clear, kept up
+        # to date per state change (``_reach.Closed``), so no start walks a closure
+        self.done = Closed(c.preds, c.succs, [False] * n, order=range(n))
+        self.clear = Closed(c.succs, c.preds, [True] * n, order=range(n - 1, -1, -1))
+        self.ignored: set[str] = set()  # the atoms now IGNORE
+        self.tasks_at_work = 0  # spans of tasks (not retry controllers)
+        self.executes_at_work = 0  # spans of executes
+        self.every_name: frozenset[str] | None = None  # a REVERT_ALL's scope, made once
+        self.stw = options.strategy is Strategy.STOP_THE_WORLD
 
     # ---------------------------------------------------------------- helpers
     def flag(self, rule: Rule, message: str, *events: Event | None) -> None:
@@ -125,20 +151,17 @@ class _Replay:
             r = self.c.retry_of[r]
         return total
 
-    def closure(
-        self, i: int, links: tuple[tuple[int, ...], ...], cache: dict[int, list[int]]
-    ) -> list[int]:
-        got = cache.get(i)
-        if got is None:
-            seen: set[int] = set()
-            todo = list(links[i])
-            while todo:
-                j = todo.pop()
-                if j not in seen:
-                    seen.add(j)
-                    todo.extend(links[j])
-            got = cache[i] = sorted(seen)
-        return got
+    def reached(self, i: int) -> list[int]:
+        """The atoms forward-reachable from ``i`` (any order)."""
+        succs = self.c.succs
+        seen: set[int] = set()
+        todo = list(succs[i])
+        while todo:
+            j = todo.pop()
+            if j not in seen:
+                seen.add(j)
+                todo.extend(succs[j])
+        return list(seen)
 
     def rng(self, i: int) -> random.Random:
         r = self.rngs.get(i)
@@ -146,22 +169,20 @@ class _Replay:
             r = self.rngs[i] = atom_random(self.options.seed, self.c.names[i])
         return r
 
-    def snapshot(self, r: int) -> tuple[HistoryEntry, ...]:
-        return tuple(HistoryEntry(v, tuple(f)) for v, f in self.history[r])
+    def snapshot(self, r: int) -> HistoryView:
+        return self.history[r].view()
 
     # ---------------------------------------------------------------- resolution
     def resolve(self, i: int, e: Event) -> None:
         """Ask the retry controllers as the engine must, and judge the resolution."""
         c = self.c
         chain: list[tuple[str, Decision]] = []
-        ignored = frozenset(c.names[a] for a, s in enumerate(self.state) if s is A.IGNORE)
+        ignored = frozenset(self.ignored)
         atom, r = i, c.retry_of[i]
         while r >= 0 and self.state[r] is A.IGNORE:
             r = c.retry_of[r]
         while r >= 0:
-            entries = self.history[r]
-            if entries and c.names[atom] not in entries[-1][1]:
-                entries[-1][1].append(c.names[atom])
+            self.history[r].fail(c.names[atom])
             controller = c.controllers[r]
             assert controller is not None
             decision = Decision(controller.on_failure(self.snapshot(r)))
@@ -176,7 +197,12 @@ class _Replay:
         action, retry = oracle.resolve(
             c, e.name, decisions, defer_reverts=self.options.defer_reverts, ignored=ignored
         )
-        in_scope = oracle.scope(c, action, retry)
+        if action is Decision.REVERT_ALL:  # oracle.scope's, made once
+            if self.every_name is None:
+                self.every_name = oracle.scope(c, action, retry)
+            in_scope = self.every_name
+        else:
+            in_scope = oracle.scope(c, action, retry)
         if self.recorded is not None:
             got = self.recorded.pop(e.seq, None)
             expected = _resolution_text(action, retry, in_scope, chain)
@@ -199,8 +225,7 @@ class _Replay:
                     f"expected {expected}",
                     e,
                 )
-        states = {c.names[a]: s for a, s in enumerate(self.state)}
-        must = oracle.minimal_revert_set(in_scope, states)
+        must = oracle.minimal_revert_set(in_scope, _States(c.index, self.state))
         number = len(self.resolutions)
         self.resolutions.append((e, action, must))
         for name in must:
@@ -315,20 +340,39 @@ class _Replay:
     def on_atom(self, e: Event) -> None:
         c = self.c
         i = c.index[e.name]
-        old, new = self.state[i], AtomState(e.state)
-        table = RETRY_TRANSITIONS if c.is_retry[i] else TASK_TRANSITIONS
-        if (old, new) not in table:
+        old = self.state[i]
+        try:
+            new = _STATES[e.state]
+        except (KeyError, TypeError):
+            new = AtomState(e.state)  # (its error)
+        if (old, new) not in (RETRY_TRANSITIONS if c.is_retry[i] else TASK_TRANSITIONS):
             self.flag(Rule.TRANSITION, f"{e.name} {old} -> {new} is not allowed", e)
-        if (new in _BUSY and new is not A.RUNNING) or (new is A.RUNNING and old is not A.RETRYING):
+        starts = (new in _BUSY and new is not A.RUNNING) or (
+            new is A.RUNNING and old is not A.RETRYING
+        )
+        if starts and (self.halt is not None or self.stw):
             self.starting(e, new)
-        self.state[i] = new
+        self.state[i] = new  # and the closures that read it (set_state(), written out)
+        done, clear = self.done, self.clear
+        good = new in _DONE_BEFORE
+        if done.good[i] is not good:
+            done.set_good(i, good)
+        good = new in _CLEAR_AFTER
+        if clear.good[i] is not good:
+            clear.set_good(i, good)
+        if new is A.IGNORE:
+            self.ignored.add(e.name)
+        elif self.ignored:
+            self.ignored.discard(e.name)
         if new is A.RUNNING:
             self.execute_starts(i, e, old)
+        elif new is A.SUCCESS or new is A.FAILURE or new is A.REVERTED:
+            self.ends(i, e, new)
         elif new is A.REVERTING:
             self.revert_starts(i, e)
         elif new is A.RETRYING:
             self.round_starts(i, e)
-        elif new in (A.SUCCESS, A.FAILURE, A.REVERTED, A.REVERT_FAILURE):
+        elif new is A.REVERT_FAILURE:
             self.ends(i, e, new)
         elif new is A.PENDING:
             self.reset(i, e)
@@ -353,7 +397,7 @@ class _Replay:
                     self.flow_event,
                     e,
                 )
-            if new is not A.RUNNING:
+            if new is not A.RUNNING and self.executes_at_work:
                 busy = [s.start for s in self.spans.values() if s.execute]
                 if busy:
                     self.flag(
@@ -369,8 +413,8 @@ class _Replay:
         w = e.worker
         if not self.c.is_retry[i]:
             limit = self.options.workers
-            at_work = [s.start for j, s in self.spans.items() if not self.c.is_retry[j]]
-            if limit is not None and len(at_work) >= limit:
+            if limit is not None and self.tasks_at_work >= limit:
+                at_work = [s.start for j, s in self.spans.items() if not self.c.is_retry[j]]
                 self.flag(
                     Rule.CAPACITY,
                     f"{e.name} starts while {len(at_work)} tasks are at work on {limit} worker(s)",
@@ -393,16 +437,18 @@ class _Replay:
                         e,
                     )
                 self.worker_of[w] = i
+        old = self.spans.get(i)
+        if old is None:
+            self.tasks_at_work += not self.c.is_retry[i]
+        else:
+            self.executes_at_work -= old.execute
+        self.executes_at_work += execute
         self.spans[i] = _Span(e, execute, duration, fails)
 
     def execute_starts(self, i: int, e: Event, old: AtomState) -> None:
         c = self.c
-        blocked = [
-            c.names[p]
-            for p in self.closure(i, c.preds, self.ancestors)
-            if self.state[p] not in _DONE_BEFORE
-        ]
-        if blocked:
+        if self.done.bad[i]:  # not done.all_good(i)
+            blocked = [c.names[p] for p in self.done.bad_reached(i)]
             self.flag(
                 Rule.PRECEDENCE, f"{e.name} executes before {', '.join(blocked)} finished", e
             )
@@ -425,7 +471,13 @@ class _Replay:
             atom = c.atoms[i]
             k = self.execs[i]
             spec = atom.duration
-            duration = pick_duration(spec, k, self.rng(i))  # draws only for a distribution
+            # draws only for a distribution (and only then makes the atom's generator)
+            if type(spec) is float:
+                duration = spec
+            else:
+                duration = pick_duration(
+                    spec, k, self.rng(i) if isinstance(spec, _DRAWN) else None
+                )
             fs = atom.fails_on
             fails = fs == "always" or k in fs
             if atom.fail_probability > 0.0 and self.rng(i).random() < atom.fail_probability:
@@ -434,12 +486,8 @@ class _Replay:
 
     def revert_starts(self, i: int, e: Event) -> None:
         c = self.c
-        busy = [
-            c.names[s]
-            for s in self.closure(i, c.succs, self.descendants)
-            if self.state[s] not in _CLEAR_AFTER
-        ]
-        if busy:
+        if not self.clear.all_good(i):
+            busy = [c.names[s] for s in self.clear.bad_reached(i)]
             self.flag(Rule.REVERSE_ORDER, f"{e.name} reverts before {', '.join(busy)}", e)
         owner = self.owner[i]
         if owner is None:
@@ -459,16 +507,22 @@ class _Replay:
             atom = c.atoms[i]
             k = self.revs[i]
             spec = atom.revert_duration
-            duration = pick_duration(spec, k, self.rng(i))  # draws only for a distribution
+            # draws only for a distribution (and only then makes the atom's generator)
+            if type(spec) is float:
+                duration = spec
+            else:
+                duration = pick_duration(
+                    spec, k, self.rng(i) if isinstance(spec, _DRAWN) else None
+                )
             fs = atom.revert_fails_on
             fails = fs == "always" or k in fs
         self.begin(i, e, False, duration, fails)
 
     def round_starts(self, r: int, e: Event) -> None:
         c = self.c
-        scope = self.closure(r, c.succs, self.descendants)
-        busy = [c.names[s] for s in scope if self.state[s] not in _CLEAR_AFTER]
-        if busy:
+        scope = self.reached(r)
+        if not self.clear.all_good(r):
+            busy = [c.names[s] for s in self.clear.bad_reached(r)]
             self.flag(
                 Rule.REVERSE_ORDER,
                 f"{e.name} starts a retry round before {', '.join(busy)} reverted",
@@ -506,6 +560,8 @@ class _Replay:
         if span is None:
             return  # not started: a TRANSITION violation already says so
         c = self.c
+        self.tasks_at_work -= not c.is_retry[i]
+        self.executes_at_work -= span.execute
         if span.start.worker is not None and self.worker_of.get(span.start.worker) == i:
             del self.worker_of[span.start.worker]
         if e.worker != span.start.worker:
@@ -564,7 +620,7 @@ class _Replay:
             else:
                 expected = False
                 if not failed:
-                    self.history[r].append((value, []))
+                    self.history[r].append(value)
         if expected != failed and (self.timing or not failed):
             self.flag(
                 Rule.TIMING,

@@ -65,7 +65,7 @@ from flowsim.model import (
     Task,
     UnorderedFlow,
 )
-from flowsim.retries import HistoryEntry
+from flowsim.retries import HistoryLog, HistoryView
 from flowsim.states import (
     RETRY_TRANSITIONS,
     STOP_THE_WORLD_FLOW_TRANSITIONS,
@@ -186,7 +186,7 @@ class _Run:
         self.rev_calls = [0] * n
         self.exec_dur = [0.0] * n  # duration of the latest execute (for wasted work)
         self.fail_seq = [0] * n  # seq of the latest FAILURE event
-        self.history: dict[int, list[HistoryEntry]] = {i: [] for i in range(n) if c.is_retry[i]}
+        self.history: dict[int, HistoryLog] = {i: HistoryLog() for i in range(n) if c.is_retry[i]}
         self.retry_values: dict[int, list[Any]] = {i: [] for i in self.history}
         self.rngs: dict[int, random.Random] = {}
         self.forward: dict[int, list[int]] = {}
@@ -444,12 +444,12 @@ class _Run:
             value = controller.execute(self.snapshot(i))
         except Exception:  # the controller's own execute failed: data in the trace, not a crash
             return False
-        self.history[i].append(HistoryEntry(value))
+        self.history[i].append(value)
         self.retry_values[i].append(value)
         return True
 
-    def snapshot(self, r: int) -> tuple[HistoryEntry, ...]:
-        return tuple(self.history[r])
+    def snapshot(self, r: int) -> HistoryView:
+        return self.history[r].view()
 
     # ------------------------------------------------------------------ resolution
     def resolve(self, i: int) -> None:

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from flowsim.compile import CompiledFlow
 from flowsim.errors import ModelError
 from flowsim.model import Depth
-from flowsim.retries import HistoryEntry
+from flowsim.retries import HistoryLog
 from flowsim.states import AtomState, Decision
 
 _IGNORE = AtomState.IGNORE
@@ -25,7 +25,7 @@ _WIDTH = ("atom", "neighbors", "flow", "all")
 def determine(
     c: CompiledFlow,
     state: Sequence[AtomState],
-    history: dict[int, list[HistoryEntry]],
+    history: dict[int, HistoryLog],
     defer_reverts: bool,
     atom: int,
     chain: list[tuple[str, Decision]],
@@ -39,7 +39,9 @@ def determine(
     >>> flow = fs.LinearFlow(name="f", retry=retry, children=[fs.Task(name="a")])
     >>> c = fs.compile(flow)
     >>> chain = []
-    >>> determine(c, [AtomState.SUCCESS] * 2, {0: [HistoryEntry(1)]}, True, 1, chain)
+    >>> log = HistoryLog()
+    >>> log.append(1)
+    >>> determine(c, [AtomState.SUCCESS] * 2, {0: log}, True, 1, chain)
     (<Decision.RETRY: 'RETRY'>, 0, False)
     >>> chain
     [('r', <Decision.RETRY: 'RETRY'>)]
@@ -49,13 +51,12 @@ def determine(
         r = c.retry_of[r]
     if r < 0:
         return Decision.REVERT_ALL, -1, True
-    entries = history[r]
-    last = entries[-1]  # r ran before anything in its scope could fail
-    if c.names[atom] not in last.failures:
-        entries[-1] = HistoryEntry(last.value, (*last.failures, c.names[atom]))
+    log = history[r]
+    assert len(log)  # r ran before anything in its scope could fail
+    log.fail(c.names[atom])
     controller = c.controllers[r]
     assert controller is not None
-    raw = controller.on_failure(tuple(entries))
+    raw = controller.on_failure(log.view())
     try:
         decision = Decision(raw)
     except ValueError:
