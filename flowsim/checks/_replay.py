@@ -440,8 +440,11 @@ class _Replay:
         old = self.spans.get(i)
         if old is None:
             self.tasks_at_work += not self.c.is_retry[i]
-        else:
+        else:  # started again before it ended (a TRANSITION violation says so)
             self.executes_at_work -= old.execute
+            was = old.start.worker
+            if was is not None and was != w and self.worker_of.get(was) == i:
+                del self.worker_of[was]  # its worker now is w: the old one is free
         self.executes_at_work += execute
         self.spans[i] = _Span(e, execute, duration, fails)
 

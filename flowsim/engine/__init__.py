@@ -244,8 +244,21 @@ class _Run:
         raise EventBudgetExceeded(
             f"flow {self.c.name!r}: the run recorded {self.budget} events by time "
             f"{self.now:g} without finishing; it may never end (e.g. AlwaysRetry around "
-            "an atom that always fails). If it is just long, raise event_budget."
+            f"an atom that always fails){self.looping()}. If it is just long, raise "
+            "event_budget."
         )
+
+    def looping(self) -> str:
+        """The atom executed most often (a task before a retry controller, then compile
+        order), and the retry controller that retried it, as the budget error says them."""
+        c, calls = self.c, self.exec_calls
+        if not any(calls):
+            return ""
+        i = max(range(len(c)), key=lambda a: (calls[a], not c.is_retry[a], -a))
+        r = i if c.is_retry[i] else c.retry_of[i]
+        by = "" if r < 0 or r == i else f" in the scope of retry controller {c.names[r]!r}"
+        times = "once" if calls[i] == 1 else f"{calls[i]} times"
+        return f": {c.names[i]!r}{by} was executed {times}"
 
     def set_state(self, i: int, new: AtomState, worker: int | None = None) -> None:
         old = self.state[i]
