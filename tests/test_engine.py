@@ -464,7 +464,8 @@ def test_always_retry_until_it_succeeds_and_a_budget_for_never() -> None:
         simulate(forever, event_budget=500)
     assert str(e.value) == (
         "flow 'f': the run recorded 500 events by time 125 without finishing; it may never "
-        "end (e.g. AlwaysRetry around an atom that always fails). If it is just long, raise "
+        "end (e.g. AlwaysRetry around an atom that always fails): 'a' in the scope of retry "
+        "controller 'R' was executed 63 times. If it is just long, raise "
         "event_budget."
     )
 
