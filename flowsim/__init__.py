@@ -18,7 +18,13 @@ from .errors import (
     ModelError,
     ScenarioError,
 )
-from .files import load_scenario, save_scenario, scenario_from_dict, scenario_to_dict
+from .files import (
+    load_scenario,
+    load_trace,
+    save_scenario,
+    scenario_from_dict,
+    scenario_to_dict,
+)
 from .model import (
     Depth,
     GraphFlow,
@@ -43,7 +49,7 @@ from .retries import (
 )
 from .states import AtomState, Decision, FlowState, Intention
 from .timing import Exponential, LogNormal, Uniform
-from .trace import Event, Resolution, Result, Trace, load_trace
+from .trace import Event, Resolution, Result, Trace
 
 __all__ = [
     "AlwaysRetry",

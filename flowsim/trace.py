@@ -19,7 +19,7 @@ import math
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar, overload
+from typing import TYPE_CHECKING, Any, NamedTuple, NoReturn, TypeVar, overload
 
 from .errors import FlowsimError, ModelError, ScenarioError
 from .model import Options
@@ -28,7 +28,7 @@ from .states import AtomState, Decision, FlowState
 if TYPE_CHECKING:
     from .compile import CompiledFlow
 
-__all__ = ["AtomMap", "Event", "LazyNames", "Resolution", "Result", "Trace", "load_trace"]
+__all__ = ["AtomMap", "Event", "LazyNames", "Resolution", "Result", "Trace"]
 
 TRACE_FORMAT = 1
 
@@ -162,16 +162,14 @@ class Resolution:
         }
 
     @classmethod
-    def from_dict(cls, d: Mapping[str, Any]) -> Resolution:
-        return cls(
-            time=float(d["time"]),
-            seq=int(d["seq"]),
-            failed=str(d["failed"]),
-            chain=tuple((str(r), Decision(x)) for r, x in d["chain"]),
-            action=Decision(d["action"]),
-            retry=None if d["retry"] is None else str(d["retry"]),
-            scope=tuple(str(a) for a in d["scope"]),
-        )
+    def from_dict(cls, d: Mapping[str, Any], *, where: str = "<trace>") -> Resolution:
+        """Read a resolution from its dict form, strictly (see :meth:`Trace.from_dict`).
+
+        >>> r = Resolution(0.0, 3, "B", (("r", Decision.RETRY),), Decision.RETRY, "r", ("B",))
+        >>> Resolution.from_dict(r.to_dict()) == r
+        True
+        """
+        return _Reader(where).resolution(d, "$")
 
 
 def _event_dict(e: Event) -> dict[str, Any]:
@@ -211,6 +209,171 @@ def _options_from(d: object, where: str) -> Options:
         raise ScenarioError(str(exc), where=where, path="$.options") from None
 
 
+_TRACE_KEYS = ("flowsim_trace", "flow", "engine", "options", "events", "resolutions")
+_EVENT_KEYS = ("time", "seq", "subject", "name", "state", "attempt", "worker")
+_RESOLUTION_KEYS = ("time", "seq", "failed", "chain", "action", "retry", "scope")
+_E = TypeVar("_E", AtomState, FlowState, Decision)
+
+
+def _show(value: object, limit: int = 60) -> str:
+    """A value as a file holds it (JSON), shortened, for an error message."""
+    try:
+        text = json.dumps(value, ensure_ascii=False)
+    except (TypeError, ValueError):  # not JSON, or an int with too many digits to print
+        text = f"a {type(value).__name__}"
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+@dataclass(frozen=True, slots=True)
+class _Reader:
+    """Checks the JSON shape of a trace; every failure names the file and the JSON path."""
+
+    where: str
+
+    def fail(self, path: str, message: str) -> NoReturn:
+        raise ScenarioError(message, where=self.where, path=path)
+
+    def obj(self, value: object, path: str, what: str, keys: Sequence[str]) -> Mapping[str, Any]:
+        if not isinstance(value, Mapping):
+            self.fail(path, f"expected {what} (a JSON object); got {_show(value)}")
+        for key in getattr(value, "duplicates", ()):  # marked by flowsim.files' JSON parser
+            self.fail(f"{path}.{key}", f"key {key!r} appears more than once; keep only one")
+        for key in value:
+            if key not in keys:
+                self.fail(
+                    f"{path}.{key}" if isinstance(key, str) else path,
+                    f"unknown key {_show(key)} in {what}; allowed keys: {', '.join(keys)}",
+                )
+        return value
+
+    def get(self, d: Mapping[str, Any], key: str, path: str, what: str) -> Any:
+        if key not in d:
+            self.fail(path, f"missing required key {key!r} in {what}")
+        return d[key]
+
+    def time(self, value: object, path: str) -> float:
+        if not isinstance(value, bool) and isinstance(value, int | float) and value >= 0:
+            try:
+                if math.isfinite(value):
+                    return float(value)
+            except OverflowError:  # an int too large for a float
+                pass
+        self.fail(path, f"expected a time (a finite number >= 0); got {_show(value)}")
+
+    def whole(self, value: object, path: str, *, null: bool = False) -> Any:
+        if null and value is None:
+            return None
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            tail = " or null" if null else ""
+            self.fail(path, f"expected a whole number >= 0{tail}; got {_show(value)}")
+        return value
+
+    def name(self, value: object, path: str, *, null: bool = False) -> Any:
+        if null and value is None:
+            return None
+        if not isinstance(value, str) or not value:
+            tail = " or null" if null else ""
+            self.fail(path, f"expected a name (a non-empty string){tail}; got {_show(value)}")
+        return value
+
+    def seq(self, value: object, path: str) -> list[Any] | tuple[Any, ...]:
+        if not isinstance(value, list | tuple):
+            self.fail(path, f"expected a list (a JSON array); got {_show(value)}")
+        return value
+
+    def choice(self, value: object, path: str, enum: type[_E], what: str) -> _E:
+        if not isinstance(value, str) or value not in enum.__members__:
+            choices = ", ".join(enum.__members__)
+            shown = repr(value) if isinstance(value, str) else _show(value)
+            self.fail(path, f"unknown {what} {shown}; expected one of {choices}")
+        return enum(value)
+
+    def event(self, e: object, path: str) -> Event:
+        e = self.obj(e, path, "an event", _EVENT_KEYS)
+        time = self.time(self.get(e, "time", path, "an event"), f"{path}.time")
+        seq = self.whole(self.get(e, "seq", path, "an event"), f"{path}.seq")
+        subject = self.get(e, "subject", path, "an event")
+        if subject not in ("atom", "flow"):
+            self.fail(f"{path}.subject", f'expected "atom" or "flow"; got {_show(subject)}')
+        name = self.name(self.get(e, "name", path, "an event"), f"{path}.name")
+        raw = self.get(e, "state", path, "an event")
+        state: AtomState | FlowState = (
+            self.choice(raw, path, AtomState, "atom state")
+            if subject == "atom"
+            else self.choice(raw, path, FlowState, "flow state")
+        )
+        attempt = self.whole(e.get("attempt"), f"{path}.attempt", null=True)
+        worker = self.whole(e.get("worker"), f"{path}.worker", null=True)
+        return Event(time, seq, subject, name, state, attempt, worker)
+
+    def resolution(self, r: object, path: str) -> Resolution:
+        what = "a resolution"
+        r = self.obj(r, path, what, _RESOLUTION_KEYS)
+        chain = []
+        for i, link in enumerate(self.seq(self.get(r, "chain", path, what), f"{path}.chain")):
+            at = f"{path}.chain[{i}]"
+            if not isinstance(link, list | tuple) or len(link) != 2:
+                self.fail(at, f'expected ["retry name", "DECISION"]; got {_show(link)}')
+            chain.append(
+                (
+                    self.name(link[0], f"{at}[0]"),
+                    self.choice(link[1], f"{at}[1]", Decision, "decision"),
+                )
+            )
+        scope = self.seq(self.get(r, "scope", path, what), f"{path}.scope")
+        return Resolution(
+            time=self.time(self.get(r, "time", path, what), f"{path}.time"),
+            seq=self.whole(self.get(r, "seq", path, what), f"{path}.seq"),
+            failed=self.name(self.get(r, "failed", path, what), f"{path}.failed"),
+            chain=tuple(chain),
+            action=self.choice(
+                self.get(r, "action", path, what), f"{path}.action", Decision, "action"
+            ),
+            retry=self.name(self.get(r, "retry", path, what), f"{path}.retry", null=True),
+            scope=tuple(self.name(a, f"{path}.scope[{i}]") for i, a in enumerate(scope)),
+        )
+
+    def trace(self, d: object) -> Trace:
+        if isinstance(d, Mapping) and "flowsim" in d and isinstance(d.get("flow"), Mapping):
+            self.fail(
+                "$",
+                'this is a scenario file (it has "flowsim" and a "flow" object), not a '
+                "trace; a trace file is what run --trace-out writes",
+            )
+        what = "a trace"
+        d = self.obj(d, "$", what, _TRACE_KEYS)
+        if "flowsim_trace" in d and (
+            type(d["flowsim_trace"]) is not int or d["flowsim_trace"] != TRACE_FORMAT
+        ):
+            self.fail(
+                "$.flowsim_trace",
+                f"unsupported trace format {_show(d['flowsim_trace'])}; this flowsim reads "
+                f'format {TRACE_FORMAT} ("flowsim_trace": {TRACE_FORMAT})',
+            )
+        for key in ("flow", "events"):
+            if key not in d:
+                self.fail(
+                    "$",
+                    f"not a flowsim trace: missing required key {key!r}; expected an object "
+                    'with "flow", "events" and "resolutions"',
+                )
+        flow = self.name(d["flow"], "$.flow")
+        events = self.seq(d["events"], "$.events")
+        resolutions = self.seq(d.get("resolutions", ()), "$.resolutions")
+        engine = d.get("engine", "flowsim")
+        if not isinstance(engine, str) or not engine:
+            self.fail("$.engine", f"engine must be a non-empty string, got {engine!r}")
+        return Trace(
+            flow=flow,
+            events=tuple(self.event(e, f"$.events[{k}]") for k, e in enumerate(events)),
+            resolutions=tuple(
+                self.resolution(r, f"$.resolutions[{k}]") for k, r in enumerate(resolutions)
+            ),
+            options=_options_from(d["options"], self.where) if "options" in d else None,
+            engine=engine,
+        )
+
+
 @dataclass(frozen=True, slots=True)
 class Trace:
     """Every event and resolution of one run of flow ``flow``; ``engine`` names what
@@ -238,62 +401,31 @@ class Trace:
         return d
 
     @classmethod
-    def from_dict(cls, d: Mapping[str, Any], *, where: str = "trace") -> Trace:
-        """Load a trace from its dict form, with a clear error for a malformed one."""
-        try:
-            events = []
-            for k, e in enumerate(d["events"]):
-                state = e["state"]
-                subject = e["subject"]
-                if subject not in ("atom", "flow"):
-                    raise ScenarioError(
-                        f"subject must be 'atom' or 'flow', got {subject!r}",
-                        where=where,
-                        path=f"$.events[{k}].subject",
-                    )
-                enum = AtomState if subject == "atom" else FlowState
-                if state not in enum.__members__:
-                    raise ScenarioError(
-                        f"unknown {subject} state {state!r}", where=where, path=f"$.events[{k}]"
-                    )
-                time = float(e["time"])
-                if not math.isfinite(time):
-                    raise ScenarioError("time must be finite", where=where, path=f"$.events[{k}]")
-                events.append(
-                    Event(
-                        time,
-                        int(e["seq"]),
-                        subject,
-                        str(e["name"]),
-                        enum(state),
-                        None if e.get("attempt") is None else int(e["attempt"]),
-                        None if e.get("worker") is None else int(e["worker"]),
-                    )
-                )
-            resolutions = tuple(Resolution.from_dict(r) for r in d.get("resolutions", ()))
-            engine = d.get("engine", "flowsim")
-            if not isinstance(engine, str) or not engine:
-                raise ScenarioError(
-                    f"engine must be a non-empty string, got {engine!r}",
-                    where=where,
-                    path="$.engine",
-                )
-            options = _options_from(d["options"], where) if "options" in d else None
-            return cls(
-                flow=str(d["flow"]),
-                events=tuple(events),
-                resolutions=resolutions,
-                options=options,
-                engine=engine,
-            )
-        except ScenarioError:
-            raise
-        except (KeyError, TypeError, ValueError) as exc:
-            raise ScenarioError(
-                f"not a flowsim trace ({type(exc).__name__}: {exc}); expected an object with "
-                '"flow", "events" and "resolutions"',
-                where=where,
-            ) from None
+    def from_dict(cls, d: Mapping[str, Any], *, where: str = "<trace>") -> Trace:
+        """Read a trace from its dict form (parsed trace-file JSON), strictly.
+
+        Every value must have its exact JSON type (a time is a number, never the string
+        ``"1.0"``), no key may be unknown or (in a dict from :func:`flowsim.load_trace`'s
+        parser) repeated, and ``"flowsim_trace"``, when present, must be this flowsim's
+        format, 1. ``"engine"``, ``"options"`` and ``"resolutions"`` may be missing (older
+        files): the engine is then ``"flowsim"`` and the options ``None``.
+
+        Raises
+        ------
+        ScenarioError
+            For any bad value: ``where`` (the file) and the JSON path of the value, what is
+            wrong and what was expected.
+
+        Examples
+        --------
+        >>> Trace.from_dict({"flow": "f", "events": []}).engine
+        'flowsim'
+        >>> Trace.from_dict({"flow": "f", "events": [{"time": "1.0"}]}, where="t.json")
+        Traceback (most recent call last):
+        ...
+        flowsim.errors.ScenarioError: t.json: $.events[0].time: expected a time (a finite number >= 0); got "1.0"
+        """  # noqa: E501
+        return _Reader(where).trace(d)
 
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), indent=1)
@@ -301,24 +433,6 @@ class Trace:
     def save(self, path: str | Path) -> None:
         """Write the trace as JSON to ``path``."""
         Path(path).write_text(self.to_json() + "\n", encoding="utf-8")
-
-
-def load_trace(path: str | Path) -> Trace:
-    """Load a trace written by :meth:`Trace.save` (or ``flowsim run --trace-out``)."""
-    where = str(path)
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ScenarioError(f"cannot read trace file: {exc.strerror}", where=where) from None
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise ScenarioError(
-            f"not JSON: {exc.msg} at line {exc.lineno} column {exc.colno}", where=where
-        ) from None
-    if not isinstance(data, dict):
-        raise ScenarioError("a trace file holds one JSON object", where=where, path="$")
-    return Trace.from_dict(data, where=where)
 
 
 @dataclass(frozen=True, slots=True, eq=False)

@@ -15,8 +15,7 @@ Examples
 ['US_PER_TIME_UNIT', 'load_scenario', 'load_trace']
 """
 
-from flowsim.trace import load_trace
-
+from ._trace_read import load_trace
 from .perfetto import US_PER_TIME_UNIT, save_chrome_trace, to_chrome_trace
 from .scenario import load_scenario, save_scenario, scenario_from_dict, scenario_to_dict
 

@@ -45,7 +45,8 @@ from typing import Any
 from flowsim.errors import ScenarioError
 from flowsim.model import Scenario
 
-from ._json import FORMAT, _bad_constant, _BadConstant, _object_pairs
+from ._input import parse_json, read_json
+from ._json import FORMAT
 from ._scenario_read import _Reader
 from ._scenario_write import _node_json, _to_json
 
@@ -94,21 +95,8 @@ def scenario_from_dict(data: Mapping[str, Any], *, where: str = "<scenario>") ->
 
 
 def _parse_text(text: str, where: str) -> Scenario:
-    try:
-        data = json.loads(text, object_pairs_hook=_object_pairs, parse_constant=_bad_constant)
-    except json.JSONDecodeError as exc:
-        raise ScenarioError(
-            f"not JSON: {exc.msg} at line {exc.lineno} column {exc.colno}", where=where
-        ) from None
-    except _BadConstant as exc:
-        raise ScenarioError(
-            f"not JSON: {exc} is not a JSON number; use a number or null", where=where
-        ) from None
-    except RecursionError:
-        raise ScenarioError("not JSON flowsim can read: nested too deeply", where=where) from None
-    except ValueError as exc:  # e.g. an integer with more digits than Python allows
-        raise ScenarioError(f"not JSON flowsim can read: {exc}", where=where) from None
-    return scenario_from_dict(data, where=where)
+    """The scenario in the JSON text ``text`` (for :mod:`flowsim.examples`)."""
+    return scenario_from_dict(parse_json(text, where, "scenario file"), where=where)
 
 
 def load_scenario(path: str | os.PathLike[str]) -> Scenario:
@@ -134,22 +122,7 @@ def load_scenario(path: str | os.PathLike[str]) -> Scenario:
     ...     load_scenario(path).name
     'f'
     """
-    where = str(path)
-    try:
-        raw = Path(path).read_bytes()
-    except OSError as exc:
-        raise ScenarioError(
-            f"cannot read scenario file: {exc.strerror or exc}", where=where
-        ) from None
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise ScenarioError(
-            f"not a UTF-8 text file (byte {exc.start}: {exc.reason}); a scenario file is JSON "
-            "text",
-            where=where,
-        ) from None
-    return _parse_text(text, where)
+    return scenario_from_dict(read_json(path, "scenario file"), where=os.fspath(path))
 
 
 def scenario_to_dict(scenario: Scenario) -> dict[str, Any]:
