@@ -41,6 +41,19 @@ __all__ = [
 ]
 
 
+MAX_WORKERS = 1_000_000
+"""The most workers a run may have (more than its atoms is the same as ``None``)."""
+
+
+def _short(value: object) -> str:
+    """``repr(value)``, shortened; an int too long to print is shown by its size."""
+    try:
+        text = repr(value)
+    except ValueError:  # more digits than Python prints
+        return f"an integer of about {int(value.bit_length() * 0.30103)} digits"  # type: ignore[attr-defined]
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
 def _check_name(owner: str, name: object) -> str:
     if not isinstance(name, str) or not name.strip():
         raise ModelError(f"{owner}: name must be a non-empty string, got {name!r}")
@@ -351,7 +364,14 @@ class Options:
     def __post_init__(self) -> None:
         w = self.workers
         if w is not None and (isinstance(w, bool) or not isinstance(w, int) or w < 1):
-            raise ModelError(f"options: workers must be a whole number >= 1 or None, got {w!r}")
+            raise ModelError(
+                f"options: workers must be a whole number >= 1 or None, got {_short(w)}"
+            )
+        if w is not None and w > MAX_WORKERS:
+            raise ModelError(
+                f"options: workers must be at most {MAX_WORKERS:_} (None means unlimited), "
+                f"got {_short(w)}"
+            )
         if isinstance(self.seed, bool) or not isinstance(self.seed, int):
             raise ModelError(f"options: seed must be a whole number, got {self.seed!r}")
         for flag in ("defer_reverts", "never_resolve"):

@@ -22,7 +22,7 @@ import random
 from collections.abc import Sequence
 from dataclasses import dataclass
 from statistics import NormalDist
-from typing import Literal
+from typing import Literal, TypeGuard
 
 __all__ = [
     "Distribution",
@@ -39,13 +39,35 @@ __all__ = [
 
 _NORMAL = NormalDist()
 _TINY = 2.0**-53
+_MAX_FLOAT = 1.7976931348623157e308
+_MAX_LOG = math.log(_MAX_FLOAT)
+_MAX_EXP = -math.log(_TINY)  # the longest exponential draw, in means
+_MAX_Z = _NORMAL.inv_cdf(1 - _TINY)  # the largest normal draw
+
+
+def _finite(value: object) -> TypeGuard[int | float]:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return False
+    try:
+        return math.isfinite(value)
+    except OverflowError:  # an int too large for a float
+        return False
+
+
+def _short(value: object) -> str:
+    """``repr(value)``, shortened; an int too long to print is shown by its size."""
+    try:
+        text = repr(value)
+    except ValueError:  # more digits than Python prints
+        return "an integer of more than 4300 digits"
+    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def _check_number(owner: str, field: str, value: object, *, positive: bool = False) -> float:
     from .errors import ModelError
 
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-        raise ModelError(f"{owner}: {field} must be a finite number, got {value!r}")
+    if not _finite(value):
+        raise ModelError(f"{owner}: {field} must be a finite number, got {_short(value)}")
     if value < 0 or (positive and value == 0):
         bound = "> 0" if positive else ">= 0"
         raise ModelError(f"{owner}: {field} must be {bound}, got {value!r}")
@@ -89,7 +111,15 @@ class Exponential:
     mean: float
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "mean", _check_number("Exponential", "mean", self.mean))
+        mean = _check_number("Exponential", "mean", self.mean)
+        if not math.isfinite(mean * _MAX_EXP):
+            from .errors import ModelError
+
+            raise ModelError(
+                f"Exponential: mean must be at most {_MAX_FLOAT / _MAX_EXP:.3g} (its longest "
+                f"draws, {_MAX_EXP:.1f} times the mean, must stay finite), got {mean!r}"
+            )
+        object.__setattr__(self, "mean", mean)
 
     def sample(self, u: float) -> float:
         """The duration for a uniform number ``u`` in ``[0, 1)``."""
@@ -108,13 +138,21 @@ class LogNormal:
     sigma: float
 
     def __post_init__(self) -> None:
-        mu = self.mu
-        if isinstance(mu, bool) or not isinstance(mu, int | float) or not math.isfinite(mu):
-            from .errors import ModelError
+        from .errors import ModelError
 
-            raise ModelError(f"LogNormal: mu must be a finite number, got {mu!r}")
+        mu = self.mu
+        if not _finite(mu):
+            raise ModelError(f"LogNormal: mu must be a finite number, got {_short(mu)}")
+        sigma = _check_number("LogNormal", "sigma", self.sigma)
+        top = float(mu) + sigma * _MAX_Z
+        if not top <= _MAX_LOG:
+            raise ModelError(
+                f"LogNormal: mu + {_MAX_Z:.2f} * sigma must be at most {_MAX_LOG:.2f} (the "
+                f"log of the largest float: longer draws overflow), got mu={mu!r}, "
+                f"sigma={sigma!r}"
+            )
         object.__setattr__(self, "mu", float(mu))
-        object.__setattr__(self, "sigma", _check_number("LogNormal", "sigma", self.sigma))
+        object.__setattr__(self, "sigma", sigma)
 
     def sample(self, u: float) -> float:
         """The duration for a uniform number ``u`` in ``[0, 1)``."""
@@ -134,8 +172,10 @@ FailSpec = Sequence[int] | Literal["always"]
 
 def check_duration(owner: str, field: str, value: object) -> Duration:
     """Validate and normalise a duration (numbers become floats, lists become tuples)."""
-    if (type(value) is float or type(value) is int) and 0 <= value < math.inf:
-        return float(value)  # the common case, first
+    if type(value) is float and 0 <= value < math.inf:
+        return value  # the common case, first
+    if type(value) is int and 0 <= value <= _MAX_FLOAT:
+        return float(value)
     from .errors import ModelError
 
     if isinstance(value, Uniform | Exponential | LogNormal):
@@ -147,7 +187,7 @@ def check_duration(owner: str, field: str, value: object) -> Duration:
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise ModelError(
             f"{owner}: {field} must be a number >= 0, a list of them (one per call), or "
-            f"a distribution (Uniform, Exponential, LogNormal); got {value!r}"
+            f"a distribution (Uniform, Exponential, LogNormal); got {_short(value)}"
         )
     return _check_number(owner, field, value)
 
@@ -166,12 +206,13 @@ def check_fail_spec(owner: str, field: str, value: object) -> FailSpec:
             if isinstance(v, bool) or not isinstance(v, int) or v < 1:
                 raise ModelError(
                     f"{owner}: {field}[{i}] must be a call number >= 1 (1 is the first "
-                    f"call), got {v!r}"
+                    f"call), got {_short(v)}"
                 )
             calls.append(v)
         return tuple(sorted(set(calls)))
     raise ModelError(
-        f'{owner}: {field} must be a list of call numbers (1-based) or "always", got {value!r}'
+        f'{owner}: {field} must be a list of call numbers (1-based) or "always", '
+        f"got {_short(value)}"
     )
 
 
