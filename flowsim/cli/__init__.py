@@ -14,7 +14,9 @@ only when it runs.
 
 Exit codes: 0 when a simulation ran (whatever the flow's final state) or a trace is clean,
 1 when a run was stopped by its event budget or a trace breaks a rule, 2 for bad input (a
-bad scenario, file or flag). Errors are one line on stderr: ``flowsim: error: <message>``.
+bad scenario, file or flag, an output that cannot be written). Errors are one line on
+stderr: ``flowsim: error: <message>``. A closed stdout (``| head``) ends quietly with 141,
+as SIGPIPE would; SIGINT and SIGTERM end with 130 and 143 and leave no temporary file.
 
 >>> main(["run", "no-such-scenario.json"])  # prints "flowsim: error: ..." on stderr
 2
@@ -23,8 +25,11 @@ bad scenario, file or flag). Errors are one line on stderr: ``flowsim: error: <m
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import math
 import os
+import signal
 import sys
 from collections.abc import Sequence
 from dataclasses import replace
@@ -34,11 +39,13 @@ from typing import Any, NoReturn
 from flowsim import examples
 from flowsim.engine import simulate
 from flowsim.errors import EventBudgetExceeded, FlowsimError, ScenarioError
+from flowsim.files import load_trace
 from flowsim.model import Strategy
 from flowsim.textview import LEGEND, comparison, summary, timeline
-from flowsim.trace import load_trace
 
 from . import _sweep, _taskflow
+from ._common import Outputs
+from ._common import _exists as _exists
 from ._common import scenario_arg as _scenario_arg
 from ._common import write_file as _write_file
 
@@ -183,10 +190,6 @@ def _picture_format(target: str) -> str:
     return fmt
 
 
-def _save_picture(figure: Any, target: str, fmt: str) -> None:
-    _write_file(target, "picture file", lambda tmp: figure.savefig(tmp, format=fmt, dpi=150))
-
-
 def _check_positive(flag: str, value: int | None, meaning: str) -> None:
     if value is not None and value < 1:
         raise ScenarioError(f"{flag} must be a whole number >= 1 ({meaning}), got {value}")
@@ -208,12 +211,38 @@ def _overrides(args: argparse.Namespace) -> dict[str, Any]:
     }
 
 
+def _outputs(args: argparse.Namespace) -> Outputs:
+    """Every output path of ``flowsim run``, checked together before anything runs."""
+    inputs = [args.scenario] if _exists(args.scenario) else []
+    out = Outputs(inputs)
+    for flag, target, what in (
+        ("--trace-out", args.trace_out, "trace file"),
+        ("--perfetto", args.perfetto, "Perfetto trace file"),
+        ("--plot", args.plot, "picture file"),
+    ):
+        if target is not None:
+            out.add(flag, target, what)
+    return out
+
+
+def _finite(result: Any, where: str) -> None:
+    """Refuse a run whose times or sums overflowed to infinity (no output could show it)."""
+    values = [result.makespan, result.wasted_work, *result.worker_busy.values()]
+    if not all(math.isfinite(v) for v in values):
+        raise ScenarioError(
+            "the run's times overflow (a sum of durations is beyond the largest float, "
+            "about 1.8e308); use smaller durations (e.g. other time units)",
+            where=where,
+        )
+
+
 def _run(args: argparse.Namespace) -> int:
     overrides = _overrides(args)
     _check_positive("--event-budget", args.event_budget, "omit it for the default budget")
     if args.event_budget is not None:
         overrides["event_budget"] = args.event_budget
     picture_format = _picture_format(args.plot) if args.plot is not None else None
+    out = _outputs(args)
     scenario = _scenario_arg(args.scenario)
     try:
         result = simulate(scenario, **overrides)
@@ -221,23 +250,26 @@ def _run(args: argparse.Namespace) -> int:
         raise
     except FlowsimError as exc:  # a ModelError or CompileError: name the scenario
         raise ScenarioError(str(exc), where=args.scenario) from None
-    if args.trace_out is not None:
-        _write_file(args.trace_out, "trace file", result.traced().save)
-    if args.perfetto is not None:
-        from flowsim.files import save_chrome_trace
+    _finite(result, args.scenario)
+    with out:
+        if args.trace_out is not None:
+            out.write(args.trace_out, result.traced().save)
+        if args.perfetto is not None:
+            from flowsim.files import to_chrome_trace
 
-        try:
-            save_chrome_trace(result, args.perfetto)
-        except OSError as exc:
-            raise ScenarioError(
-                f"cannot write Perfetto trace file: {exc.strerror or exc}", where=args.perfetto
-            ) from None
-    if picture_format is not None:
-        from flowsim.plot import plot_timeline
+            text = json.dumps(to_chrome_trace(result), separators=(",", ":"), allow_nan=False)
 
-        _save_picture(plot_timeline(result).figure, args.plot, picture_format)
+            def chrome(tmp: Path) -> None:
+                tmp.write_text(text + "\n", encoding="utf-8")
+
+            out.write(args.perfetto, chrome)
+        if picture_format is not None:
+            from flowsim.plot import plot_timeline
+
+            figure: Any = plot_timeline(result).figure
+            out.write(args.plot, lambda tmp: figure.savefig(tmp, format=picture_format, dpi=150))
     if args.json:
-        print(json.dumps(result.to_dict(), indent=2))
+        print(json.dumps(result.to_dict(), indent=2, allow_nan=False))
     else:
         print(timeline(result))
         print(LEGEND)
@@ -257,7 +289,9 @@ def _check(args: argparse.Namespace) -> int:
         options = replace(base, **overrides)
         timing = False if args.no_timing else trace.engine == "flowsim"
         found = check(scenario, trace, options=options, timing=timing)
-    except ScenarioError:
+    except ScenarioError as exc:
+        if exc.where == "trace":  # check() names its argument; name the file
+            raise ScenarioError(exc.reason, where=args.trace, path=exc.path) from None
         raise
     except FlowsimError as exc:  # a ModelError or CompileError: name the scenario
         raise ScenarioError(str(exc), where=args.scenario) from None
@@ -301,17 +335,68 @@ def _demo(args: argparse.Namespace) -> int:
             f"--out: cannot create the directory: {exc.strerror or exc}", where=args.out
         ) from None
     picture = out / _DEMO_PICTURE
-    _save_picture(plot_comparison_timelines(results), str(picture), "png")
+    figure = plot_comparison_timelines(results)
+    _write_file(
+        str(picture),
+        "picture file",
+        lambda tmp: figure.savefig(tmp, format="png", dpi=150),
+        flag="--out",
+    )
     print()
     print(f"timeline picture: {picture}")
     return 0
 
 
+class _Terminated(Exception):
+    """SIGTERM arrived: unwind (removing temporary files) and exit 143."""
+
+
+def _terminate(signum: int, frame: object) -> NoReturn:
+    raise _Terminated
+
+
+def _quiet_stdout() -> None:
+    """Point stdout at /dev/null so that Python's final flush cannot fail again."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
+
+
+def _handle(args: argparse.Namespace) -> int:
+    try:
+        code: int = args.handler(args)
+        sys.stdout.flush()
+        return code
+    except EventBudgetExceeded as exc:
+        _fail(f"{getattr(args, 'scenario', 'blueprint')}: {exc}")
+        return 1
+    except FlowsimError as exc:
+        _fail(str(exc))
+        return 2
+    except BrokenPipeError:  # e.g. `flowsim run x | head`: stop quietly, as SIGPIPE would
+        _quiet_stdout()
+        return 128 + signal.SIGPIPE
+    except OSError as exc:  # a full disk behind stdout (ENOSPC), an I/O error
+        _quiet_stdout()
+        _fail(f"cannot write to standard output: {exc.strerror or exc}")
+        return 2
+    except KeyboardInterrupt:
+        _fail("interrupted; no output file was written")
+        return 128 + signal.SIGINT
+    except _Terminated:
+        _fail("terminated; no output file was written")
+        return 128 + signal.SIGTERM
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the ``flowsim`` command with ``argv`` (default: ``sys.argv[1:]``).
 
-    Returns the exit code: 0 when a simulation ran, 1 when the event budget stopped it,
-    2 for bad input (reported as one ``flowsim: error:`` line on stderr).
+    Returns the exit code: 0 when a simulation ran or a trace is clean, 1 when the event
+    budget stopped a run or a trace breaks a rule, 2 for bad input (reported as one
+    ``flowsim: error:`` line on stderr); 141 when stdout was closed early (as a program
+    stopped by SIGPIPE), 130/143 after SIGINT/SIGTERM (temporary files removed).
     """
     try:
         args = _parser().parse_args(argv)
@@ -320,16 +405,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except SystemExit as exc:  # --help
         return exc.code if isinstance(exc.code, int) else 0
+    previous = None
+    with contextlib.suppress(ValueError):  # not the main thread: leave SIGTERM alone
+        previous = signal.signal(signal.SIGTERM, _terminate)
     try:
-        code: int = args.handler(args)
-        return code
-    except EventBudgetExceeded as exc:
-        _fail(f"{getattr(args, 'scenario', 'blueprint')}: {exc}")
-        return 1
-    except FlowsimError as exc:
-        _fail(str(exc))
-        return 2
-    except BrokenPipeError:  # e.g. `flowsim demo | head`: stop quietly
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-        return 1
+        return _handle(args)
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
