@@ -126,15 +126,16 @@ def resolve(
 
 
 def _forward(c: CompiledFlow, start: str) -> set[str]:
-    seen: set[str] = set()
-    todo = [start]
+    succs = c.succs
+    seen: set[int] = set()
+    todo = [c.index[start]]
     while todo:
-        for j in c.succs[c.index[todo.pop()]]:
-            name = c.names[j]
-            if name not in seen:
-                seen.add(name)
-                todo.append(name)
-    return seen
+        for j in succs[todo.pop()]:
+            if j not in seen:
+                seen.add(j)
+                todo.append(j)
+    names = c.names
+    return {names[j] for j in seen}
 
 
 def scope(c: CompiledFlow, action: Decision, retry: str | None) -> frozenset[str]:
