@@ -38,7 +38,7 @@ from typing import Any, NoReturn
 
 from flowsim import examples
 from flowsim.engine import simulate
-from flowsim.errors import EventBudgetExceeded, FlowsimError, ScenarioError
+from flowsim.errors import EventBudgetExceeded, FlowsimError, ModelError, ScenarioError
 from flowsim.files import load_trace
 from flowsim.model import Strategy
 from flowsim.textview import LEGEND, comparison, summary, timeline
@@ -257,7 +257,11 @@ def _run(args: argparse.Namespace) -> int:
         if args.perfetto is not None:
             from flowsim.files import to_chrome_trace
 
-            text = json.dumps(to_chrome_trace(result), separators=(",", ":"), allow_nan=False)
+            try:
+                chrome_trace = to_chrome_trace(result)
+            except ModelError as exc:
+                raise ScenarioError(str(exc), where=args.perfetto) from None
+            text = json.dumps(chrome_trace, separators=(",", ":"), allow_nan=False)
 
             def chrome(tmp: Path) -> None:
                 tmp.write_text(text + "\n", encoding="utf-8")
@@ -327,6 +331,8 @@ def _demo(args: argparse.Namespace) -> int:
     print(comparison(results))
     from flowsim.plot import plot_comparison_timelines
 
+    if not args.out.strip():
+        raise ScenarioError("--out: the folder's path is empty; give a folder (default: .)")
     out = Path(args.out)
     try:
         out.mkdir(parents=True, exist_ok=True)

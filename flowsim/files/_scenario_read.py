@@ -315,6 +315,12 @@ class _Reader(_JsonReader):
                 'expected a scenario: a JSON object like {"flowsim": 1, "flow": {...}}; got '
                 + _show(data),
             )
+        if "flowsim_trace" in data and "flowsim" not in data:
+            self.fail(
+                "$",
+                'this is a trace file (it has "flowsim_trace"), not a scenario; a scenario '
+                'file is a JSON object like {"flowsim": 1, "flow": {...}}',
+            )
         if "flowsim" in data:
             version = data["flowsim"]
             if not _is_whole(version) or version != FORMAT:

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import math
 import os
 from pathlib import Path
 from typing import Any
@@ -43,6 +44,7 @@ __all__ = ["US_PER_TIME_UNIT", "save_chrome_trace", "to_chrome_trace"]
 US_PER_TIME_UNIT = 1_000_000
 """Microseconds per simulated time unit in an exported trace (one unit = one second)."""
 
+_MAX_TIME = 1.7976931348623157e308 / US_PER_TIME_UNIT
 _PID = 1
 _FLOW_TID = 1  # not 0: Perfetto once merged tid 0 into tid 1
 
@@ -119,6 +121,11 @@ def to_chrome_trace(result: Result) -> dict[str, Any]:
         raise ModelError(
             "to_chrome_trace(): expected a flowsim Result (what flowsim.simulate() returns), "
             f"got {type(result).__name__}"
+        )
+    if not math.isfinite(result.makespan * US_PER_TIME_UNIT):
+        raise ModelError(
+            f"to_chrome_trace(): the run lasts {result.makespan:g} time units, beyond what a "
+            f"Chrome trace's microsecond timestamps hold (at most {_MAX_TIME:.3g} units)"
         )
     compiled = result.compiled
     order = {n: i for i, n in enumerate(compiled.names)}

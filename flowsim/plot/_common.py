@@ -122,8 +122,8 @@ def _new_axes(width: float, height: float) -> Axes:
 
 
 def _num(x: float) -> str:
-    """A time for people: ``7``, ``2.5``, ``0.333``."""
-    return str(int(x)) if float(x).is_integer() else f"{x:.3g}"
+    """A time for people: ``7``, ``2.5``, ``0.333``, ``2e+300`` (never 301 digits)."""
+    return str(int(x)) if float(x).is_integer() and abs(x) < 1e15 else f"{x:.3g}"
 
 
 def _ink(fill: str) -> str:
