@@ -43,9 +43,12 @@ def _kind(mode: int) -> str:
 
 def _exists(arg: str) -> bool:
     try:
-        return os.path.lexists(arg)
-    except (OSError, ValueError):  # a name too long, a NUL byte
-        return True  # let the reader say what is wrong
+        os.lstat(arg)
+    except FileNotFoundError:
+        return False
+    except (OSError, ValueError):  # a name too long, a NUL byte: let the reader say so
+        pass
+    return True
 
 
 def scenario_arg(arg: str) -> Scenario:
