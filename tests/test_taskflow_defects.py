@@ -55,3 +55,22 @@ def test_a_task_that_never_ran_is_reverted() -> None:
     }, seen
     shown = sum(n for (calls, _), n in seen.items() if calls == (0, 1))
     assert shown > 0, f"TaskFlow no longer reverts a task that never ran (fixed?): {seen}"
+
+
+@pytest.mark.parametrize("engine", ["serial", "parallel"])
+def test_an_atom_after_an_ignored_one_is_stranded(engine: str) -> None:
+    defect = _load("stranded_after_ignore")
+    got = defect.run(engine, c_first=True)
+    assert got == (
+        "InvalidState: Flow transition from 'RUNNING' to 'SUSPENDED' is not allowed",
+        "RUNNING",
+        {"x": "SUCCESS", "q": "IGNORE", "c": "PENDING"},
+        ["unfinished"],
+    ), f"TaskFlow's stranded-after-ignore defect changed (fixed by an upgrade?): {got}"
+    # the same flow with its links added in the other order runs as flowsim predicts
+    assert defect.run(engine, c_first=False) == (
+        "",
+        "SUCCESS",
+        {"x": "SUCCESS", "q": "IGNORE", "c": "SUCCESS"},
+        [],
+    )
