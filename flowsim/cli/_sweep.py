@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import argparse
 import concurrent.futures as cf
-import os
 from pathlib import Path
 from typing import Any
 
 from flowsim.errors import ScenarioError
 from flowsim.sweep import GRID_KEYS, sweep
 
-from ._common import scenario_arg, write_file
+from ._common import Outputs, _exists, scenario_arg
 
 _BOOL = {"true": True, "false": False}
 _PICTURE_FORMATS = ("png", "svg", "pdf")
@@ -105,6 +104,9 @@ def _run(args: argparse.Namespace) -> int:
     if args.jobs is not None and args.jobs < 1:
         raise ScenarioError(f"--jobs: expected a number of processes >= 1, got {args.jobs}")
     fmt = _picture_format(args.plot) if args.plot is not None else None
+    outputs = Outputs([args.scenario] if _exists(args.scenario) else [])
+    if args.plot is not None:  # every check on the picture's path before the sweep runs
+        outputs.add("--plot", args.plot, "picture file")
     scenario = scenario_arg(args.scenario)
     grid = _grid(args.grid)
     if args.scheduler is not None:
@@ -143,7 +145,7 @@ def _run(args: argparse.Namespace) -> int:
     for d in table:
         print("  ".join(f"{v:.3f}" if isinstance(v, float) else str(v) for v in d.values()))
     if fmt is not None:
-        _plot(res, grid, args.plot, fmt)
+        _plot(res, grid, outputs, args.plot, fmt)
         print(f"picture: {args.plot}")
     return 0
 
@@ -156,14 +158,10 @@ def _picture_format(target: str) -> str:
             "--plot: cannot tell the picture format from the name; end it in .png, .svg or .pdf",
             where=target,
         )
-    folder = Path(target).parent
-    if not folder.is_dir() or not os.access(folder, os.W_OK):
-        why = "Permission denied" if folder.is_dir() else "No such file or directory"
-        raise ScenarioError(f"cannot write picture file: {why}", where=target)
     return fmt
 
 
-def _plot(res: Any, grid: dict[str, list[Any]], target: str, fmt: str) -> None:
+def _plot(res: Any, grid: dict[str, list[Any]], outputs: Outputs, target: str, fmt: str) -> None:
     """plot_risk against fail_probability when the grid has several, else plot_sweep;
     coloured by strategy when the grid has it, else by its first other key."""
     from flowsim.plot import plot_risk, plot_sweep
@@ -173,4 +171,5 @@ def _plot(res: Any, grid: dict[str, list[Any]], target: str, fmt: str) -> None:
     by = "strategy" if "strategy" in others else (others[0] if others else "scenario")
     ax = plot_risk(res, by=by) if risk else plot_sweep(res, by=by)
     figure: Any = ax.figure
-    write_file(target, "picture file", lambda tmp: figure.savefig(tmp, format=fmt, dpi=150))
+    with outputs:  # written to a temporary file, renamed over target only when whole
+        outputs.write(target, lambda tmp: figure.savefig(tmp, format=fmt, dpi=150))
