@@ -163,7 +163,7 @@ class Outputs:
         self._real[target] = real
         return target
 
-    def write(self, target: str, write: Callable[[Path], None]) -> None:
+    def write(self, target: str, write: Callable[[Path], object]) -> None:
         """Write registered ``target`` into a temporary file (renamed by :meth:`commit`)."""
         what = self._targets[target][1]
         real = self._real[target]
@@ -229,7 +229,7 @@ class Outputs:
 def write_file(
     target: str,
     what: str,
-    write: Callable[[Path], None],
+    write: Callable[[Path], object],
     *,
     flag: str = "",
     inputs: Iterable[str] = (),
