@@ -357,3 +357,13 @@ def test_temporaries_live_next_to_their_target(tmp_path: Path) -> None:
         out.write(target, write)
     assert seen[0].parent == tmp_path and seen[0].name.startswith(".flowsim-")
     assert len(os.fsencode(seen[0].name)) < 32 and not seen[0].exists()
+
+
+def test_save_chrome_trace_to_a_long_name_keeps_a_short_temporary(tmp_path: Path) -> None:
+    from flowsim import simulate
+    from flowsim.files import save_chrome_trace
+
+    target = tmp_path / ("P" * 250 + ".json")
+    save_chrome_trace(simulate(examples.load("blueprint")), target)
+    assert names(tmp_path) == [target.name]
+    assert json.loads(target.read_text())["traceEvents"]

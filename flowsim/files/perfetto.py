@@ -32,6 +32,7 @@ import itertools
 import json
 import math
 import os
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -215,11 +216,18 @@ def save_chrome_trace(result: Result, path: str | Path) -> None:
     ['a #1', 'flow RUNNING']
     """
     data = to_chrome_trace(result)
+    text = json.dumps(data, separators=(",", ":"), allow_nan=False) + "\n"
     target = Path(path)
-    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    # a short temporary name: .{target.name}.tmp would pass NAME_MAX for a long target
+    fd, name = tempfile.mkstemp(prefix=".flowsim-", suffix=".tmp", dir=target.parent)
+    tmp = Path(name)
     try:
-        tmp.write_text(json.dumps(data, separators=(",", ":")) + "\n", encoding="utf-8")
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+        mask = os.umask(0o022)
+        os.umask(mask)
+        os.chmod(tmp, 0o666 & ~mask)
         os.replace(tmp, target)
-    except OSError:
+    except BaseException:
         tmp.unlink(missing_ok=True)
         raise
