@@ -41,3 +41,14 @@ def test_readme_shows_the_current_demo_output(capsys: Any) -> None:
 
     assert main(["demo"]) == 0
     assert capsys.readouterr().out.strip() in README
+
+
+def test_readme_sweep_example(tmp_path: Path, monkeypatch: Any) -> None:
+    section = README[README.index("## Sweeps") :]
+    code = block("python", section)
+    monkeypatch.chdir(tmp_path)
+    namespace: dict[str, Any] = {}
+    exec(code.replace("seeds=1000", "seeds=100"), namespace)
+    res = namespace["res"]
+    assert len(res.rows) == 600 and (tmp_path / "risk.png").read_bytes()[:4] == b"\x89PNG"
+    assert sorted(p.name for p in (tmp_path / "results.parquet").iterdir())[0].startswith("_")
