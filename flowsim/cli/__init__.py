@@ -44,7 +44,7 @@ from flowsim.model import Strategy
 from flowsim.textview import LEGEND, comparison, summary, timeline
 
 from . import _sweep, _taskflow
-from ._common import Outputs
+from ._common import Outputs as _Outputs
 from ._common import _exists as _exists
 from ._common import scenario_arg as _scenario_arg
 from ._common import write_file as _write_file
@@ -211,10 +211,10 @@ def _overrides(args: argparse.Namespace) -> dict[str, Any]:
     }
 
 
-def _outputs(args: argparse.Namespace) -> Outputs:
+def _outputs(args: argparse.Namespace) -> _Outputs:
     """Every output path of ``flowsim run``, checked together before anything runs."""
     inputs = [args.scenario] if _exists(args.scenario) else []
-    out = Outputs(inputs)
+    out = _Outputs(inputs)
     for flag, target, what in (
         ("--trace-out", args.trace_out, "trace file"),
         ("--perfetto", args.perfetto, "Perfetto trace file"),
