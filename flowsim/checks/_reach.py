@@ -44,8 +44,15 @@ class Closed:
         order: Iterable[int],
     ) -> None:
         self.links, self.back, self.good = links, back, good
-        self.bad = [0] * len(links)  # links of i to an atom that is not closed
-        self.closed = [False] * len(links)  # good, and everything it reaches good
+        n = len(links)
+        if not any(good):  # (the replay's start: nothing done)
+            self.bad, self.closed = [len(js) for js in links], [False] * n
+            return
+        if all(good):  # (the replay's start: everything clear)
+            self.bad, self.closed = [0] * n, [True] * n
+            return
+        self.bad = [0] * n  # links of i to an atom that is not closed
+        self.closed = [False] * n  # good, and everything it reaches good
         for i in order:
             b = self.bad[i] = sum(1 for j in links[i] if not self.closed[j])
             self.closed[i] = good[i] and b == 0

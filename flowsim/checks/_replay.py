@@ -134,6 +134,7 @@ class _Replay:
         self.executes_at_work = 0  # spans of executes
         self.every_name: frozenset[str] | None = None  # a REVERT_ALL's scope, made once
         self.stw = options.strategy is Strategy.STOP_THE_WORLD
+        self.index = dict(c.index)  # (a plain dict: the fastest lookup per event)
 
     # ---------------------------------------------------------------- helpers
     def flag(self, rule: Rule, message: str, *events: Event | None) -> None:
@@ -339,7 +340,7 @@ class _Replay:
 
     def on_atom(self, e: Event) -> None:
         c = self.c
-        i = c.index[e.name]
+        i = self.index[e.name]
         old = self.state[i]
         try:
             new = _STATES[e.state]
@@ -347,10 +348,9 @@ class _Replay:
             new = AtomState(e.state)  # (its error)
         if (old, new) not in (RETRY_TRANSITIONS if c.is_retry[i] else TASK_TRANSITIONS):
             self.flag(Rule.TRANSITION, f"{e.name} {old} -> {new} is not allowed", e)
-        starts = (new in _BUSY and new is not A.RUNNING) or (
-            new is A.RUNNING and old is not A.RETRYING
-        )
-        if starts and (self.halt is not None or self.stw):
+        if (self.halt is not None or self.stw) and (
+            (new in _BUSY and new is not A.RUNNING) or (new is A.RUNNING and old is not A.RETRYING)
+        ):
             self.starting(e, new)
         self.state[i] = new  # and the closures that read it (set_state(), written out)
         done, clear = self.done, self.clear
@@ -565,16 +565,18 @@ class _Replay:
         c = self.c
         self.tasks_at_work -= not c.is_retry[i]
         self.executes_at_work -= span.execute
-        if span.start.worker is not None and self.worker_of.get(span.start.worker) == i:
-            del self.worker_of[span.start.worker]
-        if e.worker != span.start.worker:
+        start = span.start
+        w = start.worker
+        if w is not None and self.worker_of.get(w) == i:
+            del self.worker_of[w]
+        if e.worker != w:
             self.flag(
                 Rule.PREEMPTION,
-                f"{e.name} started on worker {span.start.worker} and ended on worker {e.worker}",
-                span.start,
+                f"{e.name} started on worker {w} and ended on worker {e.worker}",
+                start,
                 e,
             )
-        failed = new in (A.FAILURE, A.REVERT_FAILURE)
+        failed = new is A.FAILURE or new is A.REVERT_FAILURE
         if span.execute and c.is_retry[i]:
             self.retry_ends(i, e, failed, span)
         elif span.fails is not None and span.fails != failed:
@@ -587,8 +589,10 @@ class _Replay:
                 e,
             )
         if span.duration is not None:
-            took = e.time - span.start.time
-            if not math.isclose(took, span.duration, rel_tol=1e-9, abs_tol=1e-9):
+            took = e.time - start.time
+            if took != span.duration and not math.isclose(
+                took, span.duration, rel_tol=1e-9, abs_tol=1e-9
+            ):
                 rule = Rule.PREEMPTION if took < span.duration else Rule.TIMING
                 self.flag(
                     rule,
