@@ -353,8 +353,9 @@ def _demo(args: argparse.Namespace) -> int:
     return 0
 
 
-class _Terminated(Exception):
-    """SIGTERM arrived: unwind (removing temporary files) and exit 143."""
+class _Terminated(BaseException):
+    """SIGTERM arrived: unwind (removing temporary files) and exit 143. A BaseException,
+    as KeyboardInterrupt is, so that no `except Exception` swallows it."""
 
 
 def _terminate(signum: int, frame: object) -> NoReturn:
@@ -389,10 +390,10 @@ def _handle(args: argparse.Namespace) -> int:
         _fail(f"cannot write to standard output: {exc.strerror or exc}")
         return 2
     except KeyboardInterrupt:
-        _fail("interrupted; no output file was written")
+        _fail("interrupted (SIGINT)")
         return 128 + signal.SIGINT
     except _Terminated:
-        _fail("terminated; no output file was written")
+        _fail("terminated (SIGTERM)")
         return 128 + signal.SIGTERM
 
 
