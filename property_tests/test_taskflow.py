@@ -42,7 +42,7 @@ Two situations are left out with ``assume``, each pinned elsewhere:
 - an IGNOREd atom that provides a value: a task requiring it finds no value in TaskFlow
   (``NotFound`` when it is scheduled; outside flowsim's model, which has no values).
 
-The number of examples is the profile's (``ci``: 300, two real runs each, about a minute;
+The number of examples is the profile's (``ci``: 300, two real runs each, about 30 s;
 ``nightly``: 4,000). The parallel engine runs on a thread pool of the scenario's worker
 count (one thread per atom for unlimited) shared by the runs (see :func:`_pool`).
 """
