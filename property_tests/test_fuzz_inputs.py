@@ -3,10 +3,13 @@ mutated trace files (values of the wrong type, deleted and repeated keys, huge n
 encodings) are either read or refused with the documented :class:`~flowsim.ScenarioError`;
 ``check`` of whatever loads answers or refuses, never crashes; the CLI answers 0, 1 or 2
 with one error line at most; and a correct run's trace changed in one event is never a
-crash inside the replay (a duplicated start is never clean).
+crash inside the replay (a duplicated start is never clean); and a drawn scenario with
+its durations scaled to extremes (1e-300 to 1e307) reaches the text, ``--json`` (strict
+JSON) and ``--perfetto`` outputs or is refused in one line.
 
 The example counts follow the Hypothesis profile (``ci``: a few seconds; ``nightly``: many
-more); each property gets a sixth of the profile's ``max_examples``.
+more); each property gets a sixth of the profile's ``max_examples`` (the extreme-duration
+one a twelfth).
 """
 
 from __future__ import annotations
@@ -21,11 +24,13 @@ from contextlib import redirect_stderr, redirect_stdout
 from pathlib import Path
 from typing import Any
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import flowsim as fs
 from flowsim import examples
+from flowsim import strategies as fst
 from flowsim.checks import check
 from flowsim.cli import main
 
@@ -207,3 +212,39 @@ def test_a_correct_trace_changed_in_one_event_is_judged_never_crashed(
         return
     if how == "duplicate":
         assert found, "a repeated event was reported clean"
+
+
+def scaled(value: Any, factor: float, *, duration: bool = False) -> Any:
+    """A scenario's JSON form with every duration (and distribution bound) times ``factor``."""
+    if isinstance(value, dict):
+        return {
+            k: scaled(v, factor, duration=duration or k in DURATION_KEYS) for k, v in value.items()
+        }
+    if isinstance(value, list):
+        return [scaled(v, factor, duration=duration) for v in value]
+    if duration and isinstance(value, float | int) and not isinstance(value, bool):
+        return value * factor
+    return value
+
+
+DURATION_KEYS = ("duration", "revert_duration")
+
+
+@settings(max_examples=max(5, settings().max_examples // 12))
+@given(fst.scenarios(), st.sampled_from([1e-300, 1e-9, 1e9, 1e300, 1e307]))
+def test_extreme_durations_never_crash_an_output(scenario: fs.Scenario, factor: float) -> None:
+    """Any scenario ``run`` accepts, its durations scaled to extremes, reaches the text,
+    --json (strict JSON) and --perfetto outputs, or is refused as one error line."""
+    try:
+        data = scaled(fs.scenario_to_dict(scenario), factor)
+    except fs.ModelError:
+        return  # a custom retry controller: no JSON form
+    with tempfile.TemporaryDirectory() as folder:
+        path = write(folder, "s.json", json.dumps(data).encode())
+        out = io.StringIO()
+        with redirect_stdout(out), redirect_stderr(io.StringIO()) as err:
+            code = main(["run", str(path), "--json", "--perfetto", f"{folder}/c.json"])
+        assert_answer(code, err.getvalue())
+        if code == 0:
+            json.loads(out.getvalue(), parse_constant=lambda c: pytest.fail(c))
+        assert_answer(*cli("run", path))
