@@ -275,10 +275,16 @@ def test_a_full_disk_behind_stdout_is_one_error(flags: list[str]) -> None:
     )
 
 
-def test_a_closed_stdout_ends_quietly() -> None:
-    """``flowsim run wide-graph | head -c1``: SIGPIPE's exit code, nothing on stderr."""
+def test_a_closed_stdout_ends_quietly(tmp_path: Path) -> None:
+    """``flowsim run big.json --json | head -c1``: SIGPIPE's exit code, nothing on stderr.
+    The output (about 500 kB) is larger than a pipe's buffer, so the command is still
+    writing when the reader goes away."""
+    tasks = [{"kind": "task", "name": f"t{i}"} for i in range(2000)]
+    scenario = tmp_path / "big.json"
+    flow = {"kind": "unordered", "name": "u", "children": tasks}
+    scenario.write_text(json.dumps({"flowsim": 1, "flow": flow}))
     proc = subprocess.Popen(
-        [sys.executable, "-m", "flowsim", "run", "wide-graph"],
+        [sys.executable, "-m", "flowsim", "run", str(scenario), "--json"],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
     )
