@@ -516,3 +516,27 @@ def test_bootstrap_interval_brackets_the_mean_of_a_mixed_sample() -> None:
     (d,) = sweep(flow, seeds=40, executor=False, progress=False).describe()
     assert 0 < d["share_success"] < 1
     assert 2.0 < d["makespan_mean_ci_low"] < d["makespan_mean"] < d["makespan_mean_ci_high"] < 3.0
+
+
+def test_cli_out_never_replaces_the_scenario_nor_blocks_on_a_fifo(
+    tmp_path: Any, capsys: Any
+) -> None:
+    from flowsim.cli import main
+
+    scenario = tmp_path / "s.jsonl"
+    fs.save_scenario(fs.examples.load("blueprint"), scenario)
+    before = scenario.read_bytes()
+    assert (
+        main(["sweep", str(scenario), "--seeds", "2", "--jobs", "1", "--out", str(scenario)]) == 2
+    )
+    assert capsys.readouterr().err == (
+        "flowsim: error: --out is the scenario's file; give the results another name\n"
+    )
+    assert scenario.read_bytes() == before
+    fifo = tmp_path / "r.jsonl"
+    os.mkfifo(fifo)
+    assert main(["sweep", "blueprint", "--seeds", "2", "--jobs", "1", "--out", str(fifo)]) == 2
+    assert capsys.readouterr().err == (
+        f"flowsim: error: {fifo}: --out: not a regular file or a directory; give a .jsonl "
+        "file or a .parquet directory\n"
+    )

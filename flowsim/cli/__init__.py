@@ -46,6 +46,7 @@ from flowsim.textview import LEGEND, comparison, summary, timeline
 from . import _sweep, _taskflow
 from ._common import Outputs as _Outputs
 from ._common import _exists as _exists
+from ._common import picture_format as _picture_format
 from ._common import scenario_arg as _scenario_arg
 from ._common import write_file as _write_file
 
@@ -53,7 +54,6 @@ __all__ = ["main"]
 
 _PROG = "flowsim"
 _DEMO_PICTURE = "blueprint-timeline.png"
-_PICTURE_FORMATS = ("png", "svg", "pdf")
 
 
 class _UsageError(Exception):
@@ -177,17 +177,6 @@ def _parser() -> _Parser:
 
 def _fail(message: str) -> None:
     print(f"{_PROG}: error: {' '.join(message.split())}", file=sys.stderr)
-
-
-def _picture_format(target: str) -> str:
-    """The picture format named by ``target``'s ending, checked before anything runs."""
-    fmt = Path(target).suffix.lower().removeprefix(".")
-    if fmt not in _PICTURE_FORMATS:
-        raise ScenarioError(
-            "--plot: cannot tell the picture format from the name; end it in .png, .svg or .pdf",
-            where=target,
-        )
-    return fmt
 
 
 def _check_positive(flag: str, value: int | None, meaning: str) -> None:

@@ -41,6 +41,24 @@ def _kind(mode: int) -> str:
     return next((word for test, word in _KINDS if test(mode)), "not a regular file")
 
 
+PICTURE_FORMATS = ("png", "svg", "pdf")
+
+
+def picture_format(target: str) -> str:
+    """The picture format named by ``target``'s ending, checked before anything runs.
+
+    >>> picture_format("run.SVG")
+    'svg'
+    """
+    fmt = Path(target).suffix.lower().removeprefix(".")
+    if fmt not in PICTURE_FORMATS:
+        raise ScenarioError(
+            "--plot: cannot tell the picture format from the name; end it in .png, .svg or .pdf",
+            where=target,
+        )
+    return fmt
+
+
 def _exists(arg: str) -> bool:
     try:
         os.lstat(arg)

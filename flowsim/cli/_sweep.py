@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import argparse
 import concurrent.futures as cf
-from pathlib import Path
+import os
+import stat
 from typing import Any
 
 from flowsim.errors import ScenarioError
 from flowsim.sweep import GRID_KEYS, sweep
 
 from ._common import Outputs, _exists, scenario_arg
+from ._common import picture_format as _picture_format
 
 _BOOL = {"true": True, "false": False}
-_PICTURE_FORMATS = ("png", "svg", "pdf")
 
 
 def add_parser(commands: argparse._SubParsersAction[Any]) -> None:
@@ -107,6 +108,8 @@ def _run(args: argparse.Namespace) -> int:
     outputs = Outputs([args.scenario] if _exists(args.scenario) else [])
     if args.plot is not None:  # every check on the picture's path before the sweep runs
         outputs.add("--plot", args.plot, "picture file")
+    if args.out is not None:
+        _check_out(args.out, args.scenario, args.plot)
     scenario = scenario_arg(args.scenario)
     grid = _grid(args.grid)
     if args.scheduler is not None:
@@ -150,15 +153,23 @@ def _run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _picture_format(target: str) -> str:
-    """The picture format named by ``target``'s ending, checked before anything runs."""
-    fmt = Path(target).suffix.lower().removeprefix(".")
-    if fmt not in _PICTURE_FORMATS:
-        raise ScenarioError(
-            "--plot: cannot tell the picture format from the name; end it in .png, .svg or .pdf",
-            where=target,
-        )
-    return fmt
+def _check_out(out: str, scenario: str, plot: str | None) -> None:
+    """The results file (appended to, so not an Outputs target) must not be the scenario,
+    the picture, or anything but a regular file (a .jsonl) or a directory (a .parquet)."""
+    for other, flag in ((scenario, "the scenario"), (plot, "--plot")):
+        if other is not None and _exists(other) and _exists(out):
+            if os.path.samefile(out, other):
+                raise ScenarioError(f"--out is {flag}'s file; give the results another name")
+        elif other is not None and os.path.abspath(out) == os.path.abspath(other):
+            raise ScenarioError(f"--out is {flag}'s file; give the results another name")
+    if _exists(out):
+        mode = os.stat(out).st_mode
+        if not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
+            raise ScenarioError(
+                "--out: not a regular file or a directory; give a .jsonl file or a "
+                ".parquet directory",
+                where=out,
+            )
 
 
 def _plot(res: Any, grid: dict[str, list[Any]], outputs: Outputs, target: str, fmt: str) -> None:
