@@ -1063,3 +1063,14 @@ def test_timing_rules_default_off_for_another_engines_trace() -> None:
     assert Rule.TIMING in rules(check(ran.compiled, flowsim_clock))
     assert check(ran.compiled, replace(flowsim_clock, engine="taskflow")) == []
     assert check(ran.compiled, replace(flowsim_clock, engine="taskflow"), timing=True) != []
+
+
+@pytest.mark.parametrize("wrong", ["trace.json", {"events": []}, 3])
+def test_check_names_a_trace_of_the_wrong_kind(wrong: object) -> None:
+    ran = simulate(blueprint())
+    with pytest.raises(TypeError) as e:
+        check(ran, wrong)  # type: ignore[arg-type]
+    assert str(e.value) == (
+        "check(): trace must be a flowsim Trace (flowsim.load_trace reads a file), got "
+        f"{type(wrong).__name__}"
+    )

@@ -114,6 +114,11 @@ def check(
         raise TypeError(f"check() takes a result, a scenario or a compiled flow, got {subject!r}")
     if trace is None:
         raise TypeError("check(): give the trace to check (only a result carries its own)")
+    if not isinstance(trace, Trace):
+        raise TypeError(
+            f"check(): trace must be a flowsim Trace (flowsim.load_trace reads a file), got "
+            f"{type(trace).__name__}"
+        )
     if trace.flow != compiled.name:
         raise ScenarioError(
             f"the trace is of flow {trace.flow!r}, not {compiled.name!r}", where="trace"
