@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -431,8 +432,15 @@ class Trace:
         return json.dumps(self.to_dict(), indent=1)
 
     def save(self, path: str | Path) -> None:
-        """Write the trace as JSON to ``path``."""
-        Path(path).write_text(self.to_json() + "\n", encoding="utf-8")
+        """Write the trace as JSON to ``path``, whole or not at all (a temporary file in
+        the same folder, renamed over ``path`` once written)."""
+        target = Path(path)
+        tmp = target.with_name(f".flowsim-{os.getpid()}-{id(self):x}.tmp")
+        try:
+            tmp.write_text(self.to_json() + "\n", encoding="utf-8")
+            os.replace(tmp, target)
+        finally:
+            tmp.unlink(missing_ok=True)
 
 
 @dataclass(frozen=True, slots=True, eq=False)

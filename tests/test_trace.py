@@ -162,3 +162,15 @@ def test_bad_trace_options(tmp_path: Path, change: dict[str, object], message: s
     with pytest.raises(ScenarioError) as e:
         load_trace(path)
     assert str(e.value).replace(str(tmp_path) + "/", "") == message
+
+
+def test_save_never_leaves_half_a_file(tmp_path: Path) -> None:
+    good = tmp_path / "t.json"
+    trace = simulate(blueprint()).trace
+    assert trace is not None
+    trace.save(good)
+    before = good.read_bytes()
+    with pytest.raises(IsADirectoryError):
+        trace.save(tmp_path)  # cannot replace a directory: nothing written anywhere
+    assert good.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["t.json"]
