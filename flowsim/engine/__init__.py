@@ -241,7 +241,15 @@ class _Run:
             )
 
     def over_budget(self) -> None:
-        raise EventBudgetExceeded(
+        message = self.budget_message()
+        # the run ends here and its trace is lost with it: free the events now, while the
+        # cyclic collector is paused, so that it does not scan them all when it resumes
+        self.events.clear()
+        self.resolutions.clear()
+        raise EventBudgetExceeded(message)
+
+    def budget_message(self) -> str:
+        return (
             f"flow {self.c.name!r}: the run recorded {self.budget} events by time "
             f"{self.now:g} without finishing; it may never end (e.g. AlwaysRetry around "
             f"an atom that always fails){self.looping()}. If it is just long, raise "
