@@ -257,11 +257,15 @@ class _Reader(_JsonReader):
         )
 
     def check_links(self) -> None:
+        members: dict[int, frozenset[str]] = {}  # one set per graph flow (its tuple, by id)
         for pending in self.links:
             link = pending.link
+            children = members.get(id(pending.children))
+            if children is None:
+                children = members[id(pending.children)] = frozenset(pending.children)
             for end in ("source", "target"):
                 name = getattr(link, end)
-                if name in pending.children:
+                if name in children:
                     continue
                 seen = self.seen.get(name)
                 if seen is None:
