@@ -513,6 +513,11 @@ def test_a_run_whose_times_overflow_is_refused(
             "the largest float, about 1.8e308); use smaller durations (e.g. other time units)",
         )
     assert sorted(p.name for p in tmp_path.iterdir()) == ["s.json"]
+    # the Python API says the same: simulate() returns no result with an infinite makespan
+    flow = fs.LinearFlow(name="f", children=[fs.Task(name=n, duration=1e308) for n in "ab"])
+    with pytest.raises(fs.ModelError) as e:
+        fs.simulate(flow)
+    assert str(e.value).startswith("the run's times overflow")
 
 
 def test_a_perfetto_export_beyond_its_range_is_one_error(

@@ -27,7 +27,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
-import math
 import os
 import signal
 import sys
@@ -214,17 +213,6 @@ def _outputs(args: argparse.Namespace) -> _Outputs:
     return out
 
 
-def _finite(result: Any, where: str) -> None:
-    """Refuse a run whose times or sums overflowed to infinity (no output could show it)."""
-    values = [result.makespan, result.wasted_work, *result.worker_busy.values()]
-    if not all(math.isfinite(v) for v in values):
-        raise ScenarioError(
-            "the run's times overflow (a sum of durations is beyond the largest float, "
-            "about 1.8e308); use smaller durations (e.g. other time units)",
-            where=where,
-        )
-
-
 def _run(args: argparse.Namespace) -> int:
     overrides = _overrides(args)
     _check_positive("--event-budget", args.event_budget, "omit it for the default budget")
@@ -239,7 +227,6 @@ def _run(args: argparse.Namespace) -> int:
         raise
     except FlowsimError as exc:  # a ModelError or CompileError: name the scenario
         raise ScenarioError(str(exc), where=args.scenario) from None
-    _finite(result, args.scenario)
     with out:
         if args.trace_out is not None:
             out.write(args.trace_out, result.traced().save)

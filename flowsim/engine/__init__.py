@@ -44,6 +44,7 @@ times in all 8 configurations).
 from __future__ import annotations
 
 import heapq
+import math
 import random
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
@@ -121,7 +122,9 @@ def simulate(
     ``target`` is a flow (compiled here, with ``store``), a compiled flow, or a scenario
     (its options and store are used; keywords given here override its options). The
     options are those of :class:`~flowsim.Options`. ``trace=False`` keeps only the summary
-    and counts (``Result.trace`` is ``None``): a faster run for sweeps.
+    and counts (``Result.trace`` is ``None``): a faster run for sweeps. A run whose times
+    or sums overflow to infinity raises :class:`~flowsim.ModelError` (no result could
+    show it).
 
     >>> from flowsim import LinearFlow, Task
     >>> r = simulate(LinearFlow(name="f", children=[Task(name="a"), Task(name="b")]))
@@ -152,7 +155,14 @@ def simulate(
     if not isinstance(trace, bool):
         raise ModelError(f"simulate(): trace must be True or False, got {trace!r}")
     with gc_paused():
-        return _Run(compiled, options, record=trace).run()
+        result = _Run(compiled, options, record=trace).run()
+    sums = (result.makespan, result.wasted_work, *result.worker_busy.values())
+    if not all(math.isfinite(v) for v in sums):
+        raise ModelError(
+            "the run's times overflow (a sum of durations is beyond the largest float, "
+            "about 1.8e308); use smaller durations (e.g. other time units)"
+        )
+    return result
 
 
 def _scope_names(c: CompiledFlow, r: int, with_r: bool) -> tuple[str, ...]:
