@@ -174,3 +174,38 @@ def test_save_never_leaves_half_a_file(tmp_path: Path) -> None:
         trace.save(tmp_path)  # cannot replace a directory: nothing written anywhere
     assert good.read_bytes() == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["t.json"]
+
+
+def test_the_fast_event_reader_accepts_exactly_what_the_strict_one_does() -> None:
+    from flowsim.trace import _Reader, _well_formed
+
+    good = {"time": 1.5, "seq": 3, "subject": "atom", "name": "B", "state": "RUNNING"}
+    full = {**good, "attempt": 2, "worker": 0}
+    for d in (good, full, {**good, "time": 2}, {**good, "subject": "flow", "state": "SUCCESS"}):
+        assert _well_formed(d) == _Reader("t.json").event(d, "$.events[0]")
+    bad: list[dict[str, object]] = [
+        {**good, "time": "1.5"},
+        {**good, "time": True},
+        {**good, "time": -1.0},
+        {**good, "time": float("nan")},
+        {**good, "time": float("inf")},
+        {**good, "time": 10**400},
+        {**good, "seq": 1.0},
+        {**good, "seq": -1},
+        {**good, "subject": "task"},
+        {**good, "state": "DANCING"},
+        {**good, "subject": "flow"},  # RUNNING is a flow state too: both readers take it
+        {**good, "name": ""},
+        {**good, "attempt": -1},
+        {**good, "worker": 1.0},
+        {**good, "colour": "red"},
+        {k: v for k, v in good.items() if k != "seq"},
+    ]
+    for d in bad:
+        fast = _well_formed(d)
+        try:
+            strict = _Reader("t.json").event(d, "$.events[0]")
+        except ScenarioError:
+            assert fast is None, d
+        else:
+            assert fast == strict, d
