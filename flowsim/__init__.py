@@ -9,6 +9,9 @@ The pipeline: build a flow from the model's frozen values, :func:`compile` it, r
 <FlowState.REVERTED: 'REVERTED'>
 """
 
+from importlib.metadata import PackageNotFoundError
+from importlib.metadata import version as _version
+
 from .compile import CompiledFlow, compile
 from .engine import simulate
 from .errors import (
@@ -50,6 +53,13 @@ from .retries import (
 from .states import AtomState, Decision, FlowState, Intention
 from .timing import Exponential, LogNormal, Uniform
 from .trace import Event, Resolution, Result, Trace
+
+try:
+    __version__: str = _version("flowsim")
+    """The installed version of flowsim (from the package's metadata)."""
+except PackageNotFoundError:  # run from a source tree that was never installed
+    __version__ = "0+unknown"
+del PackageNotFoundError
 
 __all__ = [
     "AlwaysRetry",

@@ -359,3 +359,13 @@ def test_check_refuses_bad_input(tmp_path: Path) -> None:
     simulate(examples.load("wide-graph")).trace.save(other)
     assert_bad_input(flowsim("check", "blueprint", other), "the trace is of flow")
     assert_bad_input(flowsim("check", "blueprint"), "TRACE")
+
+
+def test_version(capsys: pytest.CaptureFixture[str]) -> None:
+    from importlib.metadata import version
+
+    import flowsim
+
+    assert flowsim.__version__ == version("flowsim")
+    assert main(["--version"]) == 0
+    assert capsys.readouterr().out == f"flowsim {version('flowsim')}\n"

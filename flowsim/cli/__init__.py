@@ -35,7 +35,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any, NoReturn
 
-from flowsim import examples
+from flowsim import __version__, examples
 from flowsim.engine import simulate
 from flowsim.errors import EventBudgetExceeded, FlowsimError, ModelError, ScenarioError
 from flowsim.files import load_trace
@@ -92,6 +92,9 @@ def _parser() -> _Parser:
     parser = _Parser(
         prog=_PROG,
         description="Deterministic simulation of smart revert in parallel task flows.",
+    )
+    parser.add_argument(
+        "--version", action="version", version=f"{_PROG} {__version__}", help="print the version"
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     demo = commands.add_parser(
