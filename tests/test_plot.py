@@ -478,3 +478,24 @@ def test_an_empty_flow_draws_without_error() -> None:
     r = simulate(LinearFlow(name="empty"))
     assert plot_timeline(r).get_xlim()[1] > 0
     assert plot_flow(r) is not None
+
+
+def test_a_plot_shows_as_a_picture_in_a_fresh_kernel_with_no_magic() -> None:
+    """The first thing a notebook user tries: the returned Axes (or Figure) is a picture."""
+    import nbformat
+    from nbclient import NotebookClient
+
+    cells = [
+        "import flowsim as fs\nfrom flowsim import examples\n"
+        "from flowsim.plot import plot_timeline\n"
+        'plot_timeline(fs.simulate(examples.load("blueprint")))',
+        "_.figure",
+        "import sys\nprint(sorted(m for m in ('matplotlib.pyplot',) if m in sys.modules))",
+    ]
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells])
+    NotebookClient(nb, timeout=120, kernel_name="python3").execute()
+    for cell in nb.cells[:2]:
+        (out,) = [o for o in cell.outputs if o.output_type == "execute_result"]
+        assert out.data["image/png"]  # base64 PNG
+        assert set(out.data) == {"image/png", "text/plain"}
+    assert nb.cells[2].outputs[0].text == "[]\n"  # and pyplot was never imported

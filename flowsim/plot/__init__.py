@@ -28,10 +28,13 @@ Examples
 from __future__ import annotations
 
 from ._common import COLORS, STATE_COLORS, PlotError, states_at
+from ._common import show_in_ipython as _show_in_ipython
 from ._compare import plot_comparison, plot_comparison_timelines
 from ._flow import plot_flow
 from ._sweep import plot_risk, plot_sweep
 from ._timeline import plot_timeline
+
+_show_in_ipython()  # in a notebook the pictures show as pictures, with no magic
 
 __all__ = [
     "COLORS",

@@ -1,14 +1,21 @@
 """What every flowsim picture shares: the palette, the argument checks, small helpers.
 
 Private: the public names are re-exported by :mod:`flowsim.plot`. The pictures draw
-with the helpers here: a run's timeline in :mod:`flowsim._plot_timeline`, comparisons of
-runs in :mod:`flowsim._plot_compare`, the flow's graph in :mod:`flowsim._plot_flow`.
+with the helpers here: a run's timeline in ``_timeline.py``, comparisons of runs in
+``_compare.py``, the flow's graph in ``_flow.py``, sweeps in ``_sweep.py``.
 This module imports matplotlib; ``import flowsim`` does not import it.
+
+In a notebook (a running IPython), :func:`show_in_ipython` teaches IPython to show the
+Figures and Axes the plot functions return as PNG pictures, with no ``%matplotlib``
+magic and no pyplot: flowsim draws on plain :class:`~matplotlib.figure.Figure` objects,
+which IPython otherwise shows as text.
 """
 
 from __future__ import annotations
 
+import io
 import math
+import sys
 from collections.abc import Mapping, Sequence
 from types import MappingProxyType
 from typing import Any
@@ -19,6 +26,31 @@ from matplotlib.figure import Figure
 from flowsim.errors import ModelError
 from flowsim.states import AtomState
 from flowsim.trace import Result
+
+
+def _png(figure: Figure) -> bytes:
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=100, bbox_inches="tight")
+    return buffer.getvalue()
+
+
+def show_in_ipython() -> bool:
+    """Register, in the running IPython (if any), a PNG formatter for matplotlib Figures
+    and Axes; return whether there was one. IPython is never imported here: outside a
+    notebook or an IPython shell this does nothing.
+
+    >>> show_in_ipython()  # a doctest runs outside IPython
+    False
+    """
+    ipython = sys.modules.get("IPython")
+    shell = ipython.get_ipython() if ipython is not None else None
+    if shell is None:
+        return False
+    png = shell.display_formatter.formatters["image/png"]
+    png.for_type(Figure, _png)
+    png.for_type(Axes, lambda ax: _png(ax.figure))
+    return True
+
 
 COLORS: Mapping[str, str] = MappingProxyType(
     {
