@@ -369,3 +369,23 @@ def test_version(capsys: pytest.CaptureFixture[str]) -> None:
     assert flowsim.__version__ == version("flowsim")
     assert main(["--version"]) == 0
     assert capsys.readouterr().out == f"flowsim {version('flowsim')}\n"
+
+
+def test_list_and_did_you_mean(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["list"]) == 0
+    assert capsys.readouterr().out.splitlines() == [
+        "blueprint             TaskFlow's smart-revert blueprint",
+        "foreach-alternatives  A ForEach checkpoint tries alternatives in turn",
+        "nested-escalation     Nested checkpoints with escalation",
+        "revert-failure        A revert that fails",
+        "wide-graph            A wide graph flow ordered only by requires/provides",
+    ]
+    assert main(["rn", "blueprint"]) == 2
+    assert capsys.readouterr().err.endswith(
+        "invalid choice: 'rn' (choose from 'demo', 'run', 'check', 'list', 'sweep', "
+        "'from-taskflow'); did you mean 'run'? (see 'flowsim --help')\n"
+    )
+    assert main(["run", "blueprnt"]) == 2
+    assert capsys.readouterr().err.endswith("; did you mean 'blueprint'?\n")
+    assert main(["run", "zzz"]) == 2  # nothing close: no suggestion
+    assert capsys.readouterr().err.endswith("revert-failure, wide-graph)\n")

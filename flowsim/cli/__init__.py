@@ -28,6 +28,7 @@ import argparse
 import contextlib
 import json
 import os
+import re
 import signal
 import sys
 from collections.abc import Sequence
@@ -45,6 +46,7 @@ from flowsim.textview import LEGEND, comparison, summary, timeline
 from . import _sweep, _taskflow
 from ._common import Outputs as _Outputs
 from ._common import _exists as _exists
+from ._common import did_you_mean as _did_you_mean
 from ._common import picture_format as _picture_format
 from ._common import scenario_arg as _scenario_arg
 from ._common import write_file as _write_file
@@ -63,7 +65,9 @@ class _Parser(argparse.ArgumentParser):
     """An argument parser that reports usage errors as one ``flowsim: error:`` line."""
 
     def error(self, message: str) -> NoReturn:
-        raise _UsageError(f"{message} (see '{self.prog} --help')")
+        bad = re.match(r"argument .*: invalid choice: '([^']*)' \(choose from (.*)\)$", message)
+        hint = _did_you_mean(bad[1], re.findall(r"'([^']*)'", bad[2])) if bad else ""
+        raise _UsageError(f"{message}{hint} (see '{self.prog} --help')")
 
 
 def _option_flags(parser: argparse.ArgumentParser) -> None:
@@ -172,6 +176,13 @@ def _parser() -> _Parser:
         help="do not require the scenario's durations and injected failures (off already "
         "for a trace another engine recorded)",
     )
+    listing = commands.add_parser(
+        "list",
+        help="list the bundled examples, one line each",
+        description="List the bundled example scenarios (each runs as `flowsim run NAME`) "
+        "with their descriptions.",
+    )
+    listing.set_defaults(handler=_list)
     _sweep.add_parser(commands)
     _taskflow.add_parser(commands)
     return parser
@@ -291,6 +302,15 @@ def _check(args: argparse.Namespace) -> int:
         print(f"{len(found)} violation(s) in {events} events of {args.trace}")
         return 1
     print(f"clean: {events} events of {args.trace} obey every rule")
+    return 0
+
+
+def _list(args: argparse.Namespace) -> int:
+    names = examples.names()
+    width = max(map(len, names))
+    for name in names:
+        first = re.split(r"[:.](?:\s|$)", examples.load(name).description, maxsplit=1)[0]
+        print(f"{name:<{width}}  {first}")
     return 0
 
 

@@ -15,6 +15,7 @@ replaced, the link kept.
 from __future__ import annotations
 
 import contextlib
+import difflib
 import errno
 import os
 import stat
@@ -69,6 +70,16 @@ def _exists(arg: str) -> bool:
     return True
 
 
+def did_you_mean(word: str, choices: Iterable[str]) -> str:
+    """``"; did you mean 'x'?"`` for the choice closest to ``word``, or ``""``.
+
+    >>> did_you_mean("blueprnt", ["blueprint", "wide-graph"])
+    "; did you mean 'blueprint'?"
+    """
+    close = difflib.get_close_matches(word, list(choices), n=1)
+    return f"; did you mean {close[0]!r}?" if close else ""
+
+
 def scenario_arg(arg: str) -> Scenario:
     """A scenario file, or a bundled example when no such file exists."""
     if not _exists(arg):
@@ -76,7 +87,7 @@ def scenario_arg(arg: str) -> Scenario:
             return examples.load(arg)
         raise ScenarioError(
             "no such scenario file, and no bundled example of that name (the examples "
-            f"are: {', '.join(examples.names())})",
+            f"are: {', '.join(examples.names())}){did_you_mean(arg, examples.names())}",
             where=arg,
         )
     return load_scenario(arg)
