@@ -36,7 +36,7 @@ from flowsim.retries import Controller
 
 from . import _checks
 
-__all__ = ["CompiledFlow", "Decider", "Scope", "compile"]
+__all__ = ["CompiledFlow", "Decider", "Scope", "compile", "inferred_links"]
 
 _DEPTH_WIDTH = {Depth.ATOM: 0, Depth.NEIGHBORS: 1, Depth.FLOW: 2, Depth.ALL: 3}
 
@@ -249,17 +249,8 @@ class _Builder:
             if u not in children or v not in children or u == v:
                 _checks.bad_link(flow, link, children, self.container)
             out[(u, v)] = link
-        providers: dict[str, list[str]] = {}
-        for child in flow.children:
-            if isinstance(child, Task) and not child.provides:
-                continue  # the common case, first
-            for value in sorted(_provides(child)):
-                providers.setdefault(value, []).append(child.name)
-        for child in flow.children if providers else ():
-            for value in sorted(_requires(child)):
-                for other in providers.get(value, ()):
-                    if other != child.name:
-                        out.setdefault((other, child.name), None)
+        for pair in inferred_links(flow):
+            out.setdefault(pair, None)
         _checks.check_acyclic(flow.name, names, list(out))
         return out
 
@@ -269,6 +260,31 @@ def _has_deciders(flow: Flow) -> bool:
     if isinstance(flow, GraphFlow) and not all(link.decider for link in flow.links):
         return True
     return any(_has_deciders(c) for c in flow.children if not isinstance(c, Task))
+
+
+def inferred_links(flow: GraphFlow) -> dict[tuple[str, str], str]:
+    """The links :func:`compile` infers between ``flow``'s children from
+    ``requires``/``provides``: ``(provider, requirer)`` -> the first value (sorted) that
+    makes it (every child that provides a value a sibling requires is linked before it).
+
+    >>> from flowsim import GraphFlow, Task
+    >>> inferred_links(GraphFlow(name="g", children=[
+    ...     Task(name="a", provides=["x"]), Task(name="b", requires=["x"])]))
+    {('a', 'b'): 'x'}
+    """
+    providers: dict[str, list[str]] = {}
+    for child in flow.children:
+        if isinstance(child, Task) and not child.provides:
+            continue  # the common case, first
+        for value in sorted(_provides(child)):
+            providers.setdefault(value, []).append(child.name)
+    out: dict[tuple[str, str], str] = {}
+    for child in flow.children if providers else ():
+        for value in sorted(_requires(child)):
+            for other in providers.get(value, ()):
+                if other != child.name:
+                    out.setdefault((other, child.name), value)
+    return out
 
 
 def _provides(item: Task | Flow) -> set[str]:

@@ -5,9 +5,7 @@
   custom TaskFlow retry controller sees in a simulation (``TaskFlowController``);
 - :class:`StaticDecider`, the decider ``to_taskflow`` puts on a link with
   ``Link(decider=False)``;
-- :class:`TaskFlowController`, a custom TaskFlow retry controller deciding in a simulation;
-- :func:`inferred_links`, the links flowsim's compiler infers in a graph flow from
-  ``requires``/``provides`` (the rule of :func:`flowsim.compile`).
+- :class:`TaskFlowController`, a custom TaskFlow retry controller deciding in a simulation.
 """
 
 from __future__ import annotations
@@ -31,7 +29,7 @@ with warnings.catch_warnings():  # oslo_utils (a TaskFlow dependency) warns on i
     from taskflow.types import failure as tf_failure  # type: ignore[import-untyped]
 
 from flowsim.errors import ModelError
-from flowsim.model import Depth, Flow, GraphFlow, Task
+from flowsim.model import Depth
 from flowsim.retries import History
 from flowsim.states import Decision
 
@@ -42,7 +40,6 @@ __all__ = [
     "TaskFlowController",
     "decider_answer",
     "graph_flow",
-    "inferred_links",
     "linear_flow",
     "simulated_failure",
     "tf_exceptions",
@@ -84,47 +81,6 @@ class StaticDecider:
 
     def __call__(self, history: Any) -> bool:
         return self.allow
-
-
-def _provides(item: Task | Flow) -> set[str]:
-    if isinstance(item, Task):
-        return set(item.provides)
-    out = set(item.retry.provides) if item.retry is not None else set()
-    for child in item.children:
-        out |= _provides(child)
-    return out
-
-
-def _requires(item: Task | Flow) -> set[str]:
-    if isinstance(item, Task):
-        return set(item.requires)
-    out = set(item.retry.requires) if item.retry is not None else set()
-    for child in item.children:
-        out |= _requires(child)
-    return out - _provides(item)
-
-
-def inferred_links(flow: GraphFlow) -> dict[tuple[str, str], str]:
-    """The links flowsim infers between ``flow``'s children: ``(provider, requirer)`` ->
-    the first value (sorted) that makes it, as :func:`flowsim.compile` does (every child
-    that provides a value a sibling requires is linked before it).
-
-    >>> from flowsim import GraphFlow, Task
-    >>> inferred_links(GraphFlow(name="g", children=[
-    ...     Task(name="a", provides=["x"]), Task(name="b", requires=["x"])]))
-    {('a', 'b'): 'x'}
-    """
-    providers: dict[str, list[str]] = {}
-    for child in flow.children:
-        for value in sorted(_provides(child)):
-            providers.setdefault(value, []).append(child.name)
-    out: dict[tuple[str, str], str] = {}
-    for child in flow.children:
-        for value in sorted(_requires(child)):
-            for other in providers.get(value, ()):
-                if other != child.name:
-                    out.setdefault((other, child.name), value)
-    return out
 
 
 @dataclass(frozen=True, eq=False)

@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from flowsim.compile import CompiledFlow, compile
+from flowsim.compile import CompiledFlow, compile, inferred_links
 from flowsim.errors import FlowsimError, ModelError
 from flowsim.model import (
     Depth,
@@ -48,7 +48,6 @@ from ._common import (
     TaskFlowController,
     decider_answer,
     graph_flow,
-    inferred_links,
     linear_flow,
     tf_flow,
     tf_retry,

@@ -38,6 +38,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from flowsim.compile import inferred_links
 from flowsim.errors import ModelError
 from flowsim.model import (
     Depth,
@@ -66,7 +67,6 @@ from ._common import (
     SimulatedFailure,
     StaticDecider,
     graph_flow,
-    inferred_links,
     linear_flow,
     tf_exceptions,
     tf_retry,
