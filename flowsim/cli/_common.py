@@ -27,20 +27,8 @@ from types import TracebackType
 from flowsim import examples
 from flowsim.errors import ScenarioError
 from flowsim.files import load_scenario
+from flowsim.files._input import file_kind
 from flowsim.model import Scenario
-
-_KINDS = (
-    (stat.S_ISDIR, "a directory"),
-    (stat.S_ISFIFO, "a FIFO (named pipe)"),
-    (stat.S_ISCHR, "a character device"),
-    (stat.S_ISBLK, "a block device"),
-    (stat.S_ISSOCK, "a socket"),
-)
-
-
-def _kind(mode: int) -> str:
-    return next((word for test, word in _KINDS if test(mode)), "not a regular file")
-
 
 PICTURE_FORMATS = ("png", "svg", "pdf")
 
@@ -161,7 +149,7 @@ class Outputs:
         if info is not None and not stat.S_ISREG(info.st_mode):
             via = " (through a symbolic link)" if real != target else ""
             raise refuse(
-                f"it is {_kind(info.st_mode)}{via}, not a regular file; flowsim replaces "
+                f"it is {file_kind(info.st_mode)}{via}, not a regular file; flowsim replaces "
                 "only regular files (write to a file and copy it)"
             )
         for source in self._inputs:

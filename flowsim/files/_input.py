@@ -34,7 +34,12 @@ _KINDS = (
 
 
 def file_kind(mode: int) -> str:
-    """What a file of ``mode`` is, in words (``"a directory"``, ``"a FIFO (named pipe)"``)."""
+    """What a file of ``mode`` is, in words (``"a directory"``, ``"a FIFO (named pipe)"``).
+
+    >>> import stat
+    >>> file_kind(stat.S_IFIFO), file_kind(stat.S_IFDIR)
+    ('a FIFO (named pipe)', 'a directory')
+    """
     return next((word for test, word in _KINDS if test(mode)), "not a regular file")
 
 
