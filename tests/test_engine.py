@@ -6,6 +6,7 @@ Each expected trace below was checked by hand against ``taskflow-semantics.md`` 
 
 from __future__ import annotations
 
+import inspect
 from typing import Any
 
 import pytest
@@ -1245,3 +1246,19 @@ def test_a_task_waiting_for_a_worker_never_starts_once_the_flow_reverts() -> Non
         "2 F REVERTED #1 @0",
         "2 u REVERTED",
     ]
+
+
+def test_simulate_signature_shows_what_a_left_out_keyword_means() -> None:
+    # help(simulate) and a notebook's Shift-Tab show these, not <object object at 0x...>
+    params = inspect.signature(simulate).parameters
+    shown = {name: repr(p.default) for name, p in params.items() if name != "target"}
+    assert shown == {
+        "store": "None",
+        "workers": "<scenario's, else None>",
+        "seed": "<scenario's, else 0>",
+        "defer_reverts": "<scenario's, else True>",
+        "never_resolve": "<scenario's, else False>",
+        "strategy": "<scenario's, else 'smart'>",
+        "event_budget": "<scenario's, else None>",
+        "trace": "True",
+    }

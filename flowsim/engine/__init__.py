@@ -83,7 +83,31 @@ from . import _resolve
 
 __all__ = ["simulate"]
 
-_UNSET: Any = object()
+
+class _Default:
+    """A keyword left out of :func:`simulate`: the scenario's option, else Options()'s.
+
+    Its repr is what ``help(simulate)`` and a notebook's signature tooltip show, e.g.
+    ``workers=<scenario's, else None>``.
+    """
+
+    __slots__ = ("field",)
+
+    def __init__(self, field: str) -> None:
+        self.field = field
+
+    def __repr__(self) -> str:
+        default = getattr(Options(), self.field)
+        shown = default.value if isinstance(default, Strategy) else default
+        return f"<scenario's, else {shown!r}>"
+
+
+_workers: Any = _Default("workers")
+_seed: Any = _Default("seed")
+_defer_reverts: Any = _Default("defer_reverts")
+_never_resolve: Any = _Default("never_resolve")
+_strategy: Any = _Default("strategy")
+_event_budget: Any = _Default("event_budget")
 
 PENDING = AtomState.PENDING
 RUNNING = AtomState.RUNNING
@@ -109,12 +133,12 @@ def simulate(
     target: Flow | CompiledFlow | Scenario,
     *,
     store: Mapping[str, Any] | None = None,
-    workers: int | None = _UNSET,
-    seed: int = _UNSET,
-    defer_reverts: bool = _UNSET,
-    never_resolve: bool = _UNSET,
-    strategy: Strategy | str = _UNSET,
-    event_budget: int | None = _UNSET,
+    workers: int | None = _workers,
+    seed: int = _seed,
+    defer_reverts: bool = _defer_reverts,
+    never_resolve: bool = _never_resolve,
+    strategy: Strategy | str = _strategy,
+    event_budget: int | None = _event_budget,
     trace: bool = True,
 ) -> Result:
     """Run a flow and return its :class:`~flowsim.Result`.
@@ -151,7 +175,7 @@ def simulate(
         "strategy": strategy,
         "event_budget": event_budget,
     }
-    options = replace(base, **{k: v for k, v in given.items() if v is not _UNSET})
+    options = replace(base, **{k: v for k, v in given.items() if not isinstance(v, _Default)})
     if not isinstance(trace, bool):
         raise ModelError(f"simulate(): trace must be True or False, got {trace!r}")
     with gc_paused():
