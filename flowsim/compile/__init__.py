@@ -34,7 +34,7 @@ from flowsim.errors import CompileError
 from flowsim.model import Atom, Depth, Flow, GraphFlow, LinearFlow, Link, Task, UnorderedFlow
 from flowsim.retries import Controller
 
-from . import _checks
+from . import _checks, _display
 
 __all__ = ["CompiledFlow", "Decider", "Scope", "compile", "inferred_links"]
 
@@ -95,6 +95,19 @@ class CompiledFlow:
 
     def __len__(self) -> int:
         return len(self.names)
+
+    def __repr__(self) -> str:
+        """One line, whatever the flow's size: its name and counts.
+
+        >>> from flowsim import LinearFlow, Task
+        >>> compile(LinearFlow(name="f", children=[Task(name="a"), Task(name="b")]))
+        <CompiledFlow 'f': 2 atoms (2 tasks, 0 retry controllers), 1 flow, 1 edge>
+        """
+        return _display.compiled_repr(self)
+
+    def _repr_html_(self) -> str:
+        """A notebook's summary (text only; :mod:`flowsim.plot` adds the graph)."""
+        return _display.compiled_html(self)
 
     def descendants(self, name: str) -> tuple[str, ...]:
         """Names of the atoms forward-reachable from ``name``, in compile order."""
