@@ -35,7 +35,7 @@ from typing import Any
 import simpy
 from floor import Starts
 from simpy.events import Event, EventPriority
-from workload import Workload
+from workload import FAILS_ON, SMALL_CHAIN, SMALL_PAR, SmallWorkload, Workload
 
 
 class _At(Event):
@@ -177,3 +177,67 @@ def build_simpy(
         return env.now, (first, revert, final)
 
     return run
+
+
+# --------------------------------------------------------------------------- small flows
+
+SmallCounts = tuple[list[list[int]], list[list[int]]]  # (executions, reverts)[block][atom]
+
+
+def run_simpy_small(w: SmallWorkload) -> tuple[float, SmallCounts]:
+    """One run of the small-flow workload as a plain SimPy model: one process walks the
+    blocks; a block's parallel tasks are timeouts joined with ``env.all_of``, its chain
+    timeouts one after the other. Returns (makespan, (executions, reverts)), the counts
+    per block in the order R, x0..x2, r, y0..y4 (the checkpoints take no time, as in
+    flowsim, but are counted).
+
+    >>> from workload import make_small
+    >>> makespan, (execs, revs) = run_simpy_small(make_small(10))
+    >>> execs[0], revs[0]
+    ([2, 2, 2, 2, 3, 3, 3, 1, 1, 1], [0, 1, 1, 1, 1, 2, 2, 0, 0, 0])
+    """
+    env = simpy.Environment(initial_time=0.0)
+    timeout, all_of = env.timeout, env.all_of
+    execs = [[0] * 10 for _ in range(w.blocks)]
+    revs = [[0] * 10 for _ in range(w.blocks)]
+
+    def flow() -> Generator[Event, Any, None]:
+        for k in range(w.blocks):
+            ex, rv = execs[k], revs[k]
+            xdur, xrdur, ydur, yrdur = w.xdur[k], w.xrdur[k], w.ydur[k], w.yrdur[k]
+            fails_on, at = FAILS_ON[w.kind[k]], w.fail_at[k]
+            while True:  # R{k}'s attempts
+                ex[0] += 1
+                for j in range(SMALL_PAR):
+                    ex[1 + j] += 1
+                yield all_of([timeout(d) for d in xdur])
+                inner_tries = 0
+                while True:  # r{k}'s attempts
+                    ex[4] += 1
+                    inner_tries += 1
+                    failed = -1
+                    for j in range(SMALL_CHAIN):
+                        ex[5 + j] += 1
+                        yield timeout(ydur[j])
+                        if j == at and ex[5 + j] in fails_on:
+                            failed = j
+                            break
+                    if failed < 0:
+                        break
+                    for j in range(failed, -1, -1):  # the chain reverts backwards
+                        rv[5 + j] += 1
+                        yield timeout(yrdur[j])
+                    if inner_tries < 2:
+                        continue  # r{k} retries the chain
+                    rv[4] += 1  # r{k} gives up: it reverts, then the parallel tasks
+                    for j in range(SMALL_PAR):
+                        rv[1 + j] += 1
+                    yield all_of([timeout(d) for d in xrdur])
+                    break
+                if failed < 0:
+                    break  # the block succeeded
+                # R{k} retries the block
+
+    env.process(flow())
+    env.run()
+    return env.now, (execs, revs)

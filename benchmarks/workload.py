@@ -95,3 +95,98 @@ def build_flow(w: Workload) -> fs.GraphFlow:
     names = [child.name for child in children]  # (the same strings: less memory)
     links = [fs.Link(source=names[i], target=names[j]) for i in range(w.n) for j in w.succs[i]]
     return fs.GraphFlow(name="bench", children=children, links=links)
+
+
+# --------------------------------------------------------------------------- small flows
+
+
+@dataclass(frozen=True, slots=True)
+class SmallWorkload:
+    """The small-flow workload: ``blocks`` blocks of 10 atoms run one after the other.
+
+    Block k is a linear flow ``b{k}`` guarded by checkpoint ``R{k}`` (``Times(attempts=2)``):
+    first 3 tasks in parallel (``x{k}_{j}``), then a linear flow ``c{k}`` guarded by the
+    nested checkpoint ``r{k}`` (``Times(attempts=2)``) around a chain of 5 tasks
+    (``y{k}_{j}``). One chain task ``fail_at[k]`` fails by kind ``kind[k]``: ``"inner"``
+    fails its first execute (``r{k}`` retries the chain), ``"escalate"`` its first two
+    (``r{k}`` gives up, ``R{k}`` retries the whole block), ``"none"`` never. Kinds cycle
+    escalate, inner, none; the failing positions and all durations are seeded.
+    """
+
+    blocks: int
+    seed: int
+    xdur: list[list[float]]  # [block][j] execute durations of the parallel tasks
+    xrdur: list[list[float]]  # ... and their revert durations
+    ydur: list[list[float]]  # [block][j] execute durations of the chain
+    yrdur: list[list[float]]
+    kind: list[str]  # "escalate", "inner" or "none", per block
+    fail_at: list[int]  # the chain position that fails, per block
+
+    @property
+    def atoms(self) -> int:
+        return 10 * self.blocks
+
+
+SMALL_PAR = 3  # parallel tasks per block
+SMALL_CHAIN = 5  # chain tasks per block
+FAILS_ON = {"escalate": (1, 2), "inner": (1,), "none": ()}
+
+
+def make_small(atoms: int, *, seed: int = 1) -> SmallWorkload:
+    """The seeded small-flow workload of about ``atoms`` atoms (10 per block).
+
+    >>> w = make_small(50)
+    >>> w.blocks, w.atoms, w.kind[:4]
+    (5, 50, ['escalate', 'inner', 'none', 'escalate'])
+    """
+    blocks = max(1, round(atoms / 10))
+    rng = random.Random(seed)
+    xdur, xrdur, ydur, yrdur, fail_at = [], [], [], [], []
+    for _ in range(blocks):
+        xdur.append([rng.uniform(1.0, 10.0) for _ in range(SMALL_PAR)])
+        xrdur.append([rng.uniform(0.5, 2.0) for _ in range(SMALL_PAR)])
+        ydur.append([rng.uniform(1.0, 10.0) for _ in range(SMALL_CHAIN)])
+        yrdur.append([rng.uniform(0.5, 2.0) for _ in range(SMALL_CHAIN)])
+        fail_at.append(rng.randrange(SMALL_CHAIN))
+    kind = [("escalate", "inner", "none")[k % 3] for k in range(blocks)]
+    return SmallWorkload(blocks, seed, xdur, xrdur, ydur, yrdur, kind, fail_at)
+
+
+def build_small_flow(w: SmallWorkload) -> fs.LinearFlow:
+    """The small workload as one linear flow ``small`` of the blocks ``b0``, ``b1``, ...
+
+    >>> flow = build_small_flow(make_small(10))
+    >>> [c.name for c in flow.children[0].children], len(fs.compile(flow))
+    (['p0', 'c0'], 10)
+    """
+    blocks = []
+    for k in range(w.blocks):
+        par = fs.UnorderedFlow(
+            name=f"p{k}",
+            children=[
+                fs.Task(name=f"x{k}_{j}", duration=w.xdur[k][j], revert_duration=w.xrdur[k][j])
+                for j in range(SMALL_PAR)
+            ],
+        )
+        chain = [
+            fs.Task(
+                name=f"y{k}_{j}",
+                duration=w.ydur[k][j],
+                revert_duration=w.yrdur[k][j],
+                fails_on=FAILS_ON[w.kind[k]] if j == w.fail_at[k] else (),
+            )
+            for j in range(SMALL_CHAIN)
+        ]
+        inner = fs.LinearFlow(
+            name=f"c{k}",
+            retry=fs.Retry(name=f"r{k}", controller=fs.Times(attempts=2)),
+            children=chain,
+        )
+        blocks.append(
+            fs.LinearFlow(
+                name=f"b{k}",
+                retry=fs.Retry(name=f"R{k}", controller=fs.Times(attempts=2)),
+                children=[par, inner],
+            )
+        )
+    return fs.LinearFlow(name="small", children=blocks)
