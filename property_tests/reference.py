@@ -3,13 +3,19 @@
 It implements README's "Semantics" section and DESIGN.md's decisions a second time, in a
 deliberately different shape from :mod:`flowsim.engine` (which it never imports):
 
+* **Its own graph.** Compile order, edges, each atom's innermost retry controller, the
+  direct task successors and the deciders come from :func:`graph.derive`, which reads the
+  flow model, not from the :class:`~flowsim.CompiledFlow` (only the atoms themselves and
+  their store-bound controllers are taken from it). A compiler bug therefore makes the two
+  runs disagree instead of fooling both.
+
 * **No event heap, no candidate sets.** Work in flight is a plain list. Each step
   recomputes everything from scratch: it scans *every* atom in compile order, decides
   which are ready, starts what may start, then finds the next completion time by scanning
   the work in flight, and applies every completion due then (in start order).
 * **Transitive readiness.** Readiness is checked against the full sets of transitive
   predecessors and successors (``networkx.ancestors``/``descendants`` of
-  ``CompiledFlow.to_networkx()``), exactly as DESIGN.md decision 3 words it, instead of the
+  that graph), exactly as DESIGN.md decision 3 words it, instead of the
   engine's direct-neighbour check that looks through IGNORE atoms. Resolution scopes are
   ``descendants`` too, not ``CompiledFlow.reachable``.
 * **Iterative resolution.** The chain of retry controllers is walked innermost-first in a
@@ -41,6 +47,7 @@ from dataclasses import dataclass, replace
 from typing import Any, NamedTuple
 
 import networkx as nx
+from graph import derive
 
 from flowsim.compile import CompiledFlow, compile
 from flowsim.errors import EventBudgetExceeded, ModelError
@@ -49,6 +56,7 @@ from flowsim.model import (
     GraphFlow,
     LinearFlow,
     Options,
+    Retry,
     Scenario,
     Strategy,
     UnorderedFlow,
@@ -157,13 +165,62 @@ def run(
     return _Interpreter(compiled, options).interpret()
 
 
+@dataclass(frozen=True, slots=True)
+class _Decider:
+    source: int  # -1: the link's source is a subflow
+    depth: Depth
+
+
+@dataclass(frozen=True, slots=True)
+class _Facts:
+    """The graph facts the interpreter uses, by atom number in its own compile order."""
+
+    name: str
+    names: tuple[str, ...]
+    atoms: tuple[Any, ...]
+    is_retry: tuple[bool, ...]
+    controllers: tuple[Any, ...]
+    retry_of: tuple[int, ...]
+    near_succs: tuple[tuple[int, ...], ...]
+    deciders: tuple[tuple[_Decider, ...], ...]
+    graph: Any  # networkx.DiGraph of atom names
+
+
+def _facts(c: CompiledFlow) -> _Facts:
+    """Everything but the atoms and their store-bound controllers comes from
+    :func:`graph.derive` (the model, not the compiler's graph)."""
+    g = derive(c.flow)
+    idx = {name: i for i, name in enumerate(g.order)}
+    mine = [c.index[name] for name in g.order]
+    graph: nx.DiGraph[str] = nx.DiGraph()
+    graph.add_nodes_from(g.order)
+    graph.add_edges_from(g.edges)
+    return _Facts(
+        name=c.name,
+        names=g.order,
+        atoms=tuple(c.atoms[j] for j in mine),
+        is_retry=tuple(isinstance(c.atoms[j], Retry) for j in mine),
+        controllers=tuple(c.controllers[j] for j in mine),
+        retry_of=tuple(-1 if (r := g.retry_of[n]) is None else idx[r] for n in g.order),
+        near_succs=tuple(tuple(idx[s] for s in g.near[n]) for n in g.order),
+        deciders=tuple(
+            tuple(
+                _Decider(-1 if src is None else idx[src], Depth(depth))
+                for src, depth in g.deciders[n]
+            )
+            for n in g.order
+        ),
+        graph=graph,
+    )
+
+
 class _Interpreter:
-    def __init__(self, c: CompiledFlow, options: Options) -> None:
-        self.c = c
+    def __init__(self, compiled: CompiledFlow, options: Options) -> None:
+        self.c = c = _facts(compiled)
         self.opt = options
         n = len(c.names)
-        graph = c.to_networkx()
-        idx = c.index
+        graph = c.graph
+        idx = {name: i for i, name in enumerate(c.names)}
         # transitive closures, in compile order
         self.before = [sorted(idx[a] for a in nx.ancestors(graph, name)) for name in c.names]
         self.after = [sorted(idx[d] for d in nx.descendants(graph, name)) for name in c.names]
