@@ -157,6 +157,96 @@ def test_scopes_and_networkx_view() -> None:
     assert c.descendants("R") == ("x",)
 
 
+def test_a_checkpointed_graph_flow_whose_children_are_linked() -> None:
+    checkpointed = GraphFlow(
+        name="g",
+        retry=Retry(name="R", controller=Times(attempts=2)),
+        children=[
+            Task(name="a"),
+            Task(name="b"),
+            LinearFlow(name="s", children=[Task(name="c"), Task(name="d")]),
+            Task(name="e"),
+        ],
+        links=[
+            Link(source="a", target="b"),
+            Link(source="a", target="s"),
+            Link(source="s", target="e"),
+        ],
+    )
+    c = compile(LinearFlow(name="f", children=[Task(name="pre"), checkpointed, Task(name="post")]))
+    assert c.names == ("pre", "R", "a", "b", "c", "d", "e", "post")
+    assert named(c, "preds") == {
+        "pre": (),
+        "R": ("pre",),  # the controller follows what precedes its flow
+        "a": ("R",),  # the only child nothing links to
+        "b": ("a",),
+        "c": ("a",),  # a link into a subflow reaches its first atom
+        "d": ("c",),
+        "e": ("d",),  # a link out of a subflow leaves from its last atom
+        "post": ("b", "e"),  # the children that link to nothing end the flow
+    }
+    assert named(c, "near_succs") == {
+        "pre": (),  # the controller is behind its flow's entry: not a direct successor
+        "R": ("a",),
+        "a": ("b",),  # c is inside s: not a direct successor
+        "b": (),
+        "c": ("d",),
+        "d": (),
+        "e": (),
+        "post": (),
+    }
+    retry_of = {c.names[i]: (c.names[r] if r >= 0 else None) for i, r in enumerate(c.retry_of)}
+    assert retry_of == {
+        "pre": None, "R": None, "a": "R", "b": "R", "c": "R", "d": "R", "e": "R", "post": None
+    }  # fmt: skip
+    assert named(c, "inside")["R"] == ("a", "b", "c", "d", "e")
+    assert c.descendants("R") == ("a", "b", "c", "d", "e", "post")
+
+
+def test_neighbors_deciders_into_and_out_of_a_checkpointed_flow() -> None:
+    checkpointed = LinearFlow(
+        name="S",
+        retry=Retry(name="R", controller=Times(attempts=2)),
+        children=[Task(name="x"), Task(name="y")],
+    )
+    flow = GraphFlow(
+        name="g",
+        children=[Task(name="a"), checkpointed, Task(name="b"), Task(name="z")],
+        links=[
+            Link(source="a", target="S", decider=False, depth="neighbors"),
+            Link(source="S", target="b", decider=False, depth="neighbors"),
+            Link(source="b", target="z"),
+        ],
+    )
+    c = compile(flow)
+    assert c.names == ("a", "R", "x", "y", "b", "z")
+    assert dict(zip(c.names, c.deciders, strict=True)) == {
+        "a": (),
+        "R": (Decider(source=c.index["a"], depth=Depth.NEIGHBORS),),  # into: the controller
+        "x": (),
+        "y": (),
+        "b": (Decider(source=-1, depth=Depth.NEIGHBORS),),  # out of: no source atom
+        "z": (),
+    }
+    assert named(c, "near_succs") == {
+        "a": (), "R": ("x",), "x": ("y",), "y": (), "b": ("z",), "z": ()
+    }  # fmt: skip
+
+
+def test_a_decider_into_an_empty_flow_reaches_nothing_behind_it() -> None:
+    # TaskFlow walks back from an atom through flow entries only: an empty flow's
+    # terminator stops the walk, so the decider on p -> E applies to no atom
+    flow = GraphFlow(
+        name="g",
+        children=[Task(name="p"), LinearFlow(name="E", children=[]), Task(name="q")],
+        links=[Link(source="p", target="E", decider=False), Link(source="E", target="q")],
+    )
+    c = compile(flow)
+    assert named(c, "preds") == {"p": (), "q": ("p",)}  # the empty flow lets p through
+    assert c.deciders == ((), ())
+    assert named(c, "near_succs") == {"p": (), "q": ()}
+
+
 # --------------------------------------------------------------------------- errors
 
 

@@ -1262,3 +1262,35 @@ def test_simulate_signature_shows_what_a_left_out_keyword_means() -> None:
         "event_budget": "<scenario's, else None>",
         "trace": "True",
     }
+
+
+def test_neighbors_deciders_into_and_out_of_a_checkpointed_flow() -> None:
+    # into: the controller and its direct task successor x are ignored, y (after x) runs;
+    # out of: the subflow is the source (it always votes), b and its neighbour z ignored
+    checkpointed = LinearFlow(
+        name="S",
+        retry=Retry(name="R", controller=Times(attempts=2)),
+        children=[Task(name="x"), Task(name="y")],
+    )
+    flow = GraphFlow(
+        name="g",
+        children=[Task(name="a"), checkpointed, Task(name="b"), Task(name="z")],
+        links=[
+            Link(source="a", target="S", decider=False, depth="neighbors"),
+            Link(source="S", target="b", decider=False, depth="neighbors"),
+            Link(source="b", target="z"),
+        ],
+    )
+    r = simulate(flow)
+    assert lines(r) == [
+        "0 g RUNNING",
+        "0 a RUNNING #1 @0",
+        "1 a SUCCESS #1 @0",
+        "1 R IGNORE #0",
+        "1 x IGNORE #0",
+        "1 y RUNNING #1 @0",
+        "2 y SUCCESS #1 @0",
+        "2 b IGNORE #0",
+        "2 z IGNORE #0",
+        "2 g SUCCESS",
+    ]
