@@ -8,7 +8,7 @@ import os
 import stat
 from typing import Any
 
-from flowsim.errors import ScenarioError
+from flowsim.errors import ScenarioError, require
 from flowsim.sweep import GRID_KEYS, sweep
 
 from ._common import Outputs, _exists, scenario_arg
@@ -113,10 +113,12 @@ def _run(args: argparse.Namespace) -> int:
     scenario = scenario_arg(args.scenario)
     grid = _grid(args.grid)
     if args.scheduler is not None:
-        from dask.distributed import Client
+        Client = require(
+            "dask.distributed", what="flowsim sweep --scheduler", extra="sweep", library="Dask"
+        ).Client
 
         try:
-            client = Client(args.scheduler, timeout="5s")  # type: ignore[no-untyped-call]
+            client = Client(args.scheduler, timeout="5s")
         except (OSError, TimeoutError) as e:
             raise ScenarioError(
                 f"--scheduler {args.scheduler}: no Dask scheduler answered within 5 s ({e})"

@@ -30,7 +30,7 @@ from types import MappingProxyType
 from typing import Any
 
 from flowsim._gc import gc_paused
-from flowsim.errors import CompileError
+from flowsim.errors import CompileError, missing
 from flowsim.model import Atom, Depth, Flow, GraphFlow, LinearFlow, Link, Task, UnorderedFlow
 from flowsim.retries import Controller
 
@@ -129,7 +129,10 @@ class CompiledFlow:
     def to_networkx(self) -> Any:
         """The atom graph as a :class:`networkx.DiGraph` (nodes carry ``kind`` and
         ``flow``)."""
-        import networkx as nx
+        try:
+            import networkx as nx
+        except ModuleNotFoundError as exc:
+            raise missing(exc, what="CompiledFlow.to_networkx", extra="plot") from None
 
         g: nx.DiGraph[str] = nx.DiGraph(name=self.name)
         for i, name in enumerate(self.names):

@@ -27,6 +27,14 @@ Examples
 
 from __future__ import annotations
 
+from flowsim.errors import missing
+
+try:
+    import matplotlib  # noqa: F401
+    import networkx  # noqa: F401
+except ModuleNotFoundError as exc:
+    raise missing(exc, what="flowsim.plot", extra="plot") from None
+
 from ._common import COLORS, STATE_COLORS, PlotError, states_at
 from ._common import show_in_ipython as _show_in_ipython
 from ._compare import plot_comparison, plot_comparison_timelines

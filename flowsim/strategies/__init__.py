@@ -72,6 +72,13 @@ Examples
 ['t0']
 """
 
+from flowsim.errors import missing
+
+try:
+    import hypothesis  # noqa: F401
+except ModuleNotFoundError as exc:
+    raise missing(exc, what="flowsim.strategies", extra="strategies") from None
+
 from ._dags import dags
 from ._flows import flows
 from ._plans import failure_plans

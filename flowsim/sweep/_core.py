@@ -13,7 +13,7 @@ from types import MappingProxyType
 from typing import Any
 
 import flowsim as fs
-from flowsim.errors import FlowsimError, ScenarioError
+from flowsim.errors import FlowsimError, ScenarioError, missing
 
 from ._out import append, check_out, open_out
 from ._recipe import (
@@ -86,10 +86,8 @@ class SweepResult:
         """
         try:
             import pandas as pd  # type: ignore[import-untyped]
-        except ImportError as e:
-            raise ImportError(
-                'flowsim.sweep.to_pandas needs pandas: pip install "flowsim[sweep]"'
-            ) from e
+        except ModuleNotFoundError as e:
+            raise missing(e, what="flowsim.sweep.to_pandas", extra="sweep") from None
         return pd.DataFrame(self.records(), columns=list(ROW_KEYS))
 
     def rerun(self, row: Mapping[str, Any]) -> fs.Result:
@@ -313,8 +311,10 @@ def _kept(done: Mapping[int, Sequence[Any]], total: int, path: Any) -> str:
 def _bar(total: int, initial: int, executor: Any) -> Any:
     try:
         from tqdm.auto import tqdm  # type: ignore[import-untyped]
-    except ImportError as e:
-        raise ImportError('flowsim.sweep progress needs tqdm: pip install "flowsim[sweep]"') from e
+    except ModuleNotFoundError as e:
+        raise missing(
+            e, what="a sweep's progress bar (progress=False or --no-progress: none)", extra="sweep"
+        ) from None
     link = getattr(executor, "dashboard_link", None)
     if link:
         print(f"Dask dashboard: {link}")

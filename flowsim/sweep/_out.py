@@ -20,7 +20,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from flowsim.errors import ScenarioError
+from flowsim.errors import ScenarioError, missing
 
 from ._recipe import ROW_KEYS
 
@@ -57,10 +57,8 @@ def _pyarrow() -> tuple[Any, Any]:
     try:
         import pyarrow as pa  # type: ignore[import-untyped]
         import pyarrow.parquet as pq  # type: ignore[import-untyped]
-    except ImportError as e:
-        raise ImportError(
-            'flowsim.sweep out=*.parquet needs pyarrow: pip install "flowsim[sweep]"'
-        ) from e
+    except ModuleNotFoundError as e:
+        raise missing(e, what="flowsim.sweep out=*.parquet", extra="sweep") from None
     return pa, pq
 
 

@@ -26,12 +26,14 @@ from __future__ import annotations
 
 import warnings
 
+from flowsim.errors import missing
+
 try:
     with warnings.catch_warnings():  # oslo_utils (a TaskFlow dependency) warns on import
         warnings.simplefilter("ignore", DeprecationWarning)
         import taskflow  # type: ignore[import-untyped]  # noqa: F401
-except ImportError:
-    raise ImportError('flowsim.taskflow needs TaskFlow: pip install "flowsim[taskflow]"') from None
+except ModuleNotFoundError as exc:
+    raise missing(exc, what="flowsim.taskflow", extra="taskflow", library="TaskFlow") from None
 
 from ._common import SimulatedFailure, StaticDecider, TaskFlowController
 from ._from import from_taskflow

@@ -35,10 +35,15 @@ import math
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-import ipywidgets as widgets  # type: ignore[import-untyped]
+from flowsim.errors import FlowsimError, missing
+
+try:
+    import ipywidgets as widgets  # type: ignore[import-untyped]
+    import matplotlib  # noqa: F401
+except ModuleNotFoundError as exc:
+    raise missing(exc, what="flowsim.widgets", extra="notebook") from None
 
 from flowsim.engine import simulate
-from flowsim.errors import FlowsimError
 from flowsim.model import Strategy
 from flowsim.timing import FailSpec
 from flowsim.trace import Result
