@@ -102,6 +102,8 @@ class _Default:
         return f"<scenario's, else {shown!r}>"
 
 
+_OPTIONS = Options()  # the options of a flow or compiled flow, before its keywords
+
 _workers: Any = _Default("workers")
 _seed: Any = _Default("seed")
 _defer_reverts: Any = _Default("defer_reverts")
@@ -155,7 +157,7 @@ def simulate(
     >>> r.flow_state, r.makespan
     (<FlowState.SUCCESS: 'SUCCESS'>, 2.0)
     """
-    base = Options()
+    base = _OPTIONS
     if isinstance(target, Scenario):
         base = target.options
         compiled = compile(target.flow, store=target.store if store is None else store)
@@ -168,20 +170,25 @@ def simulate(
     else:
         raise ModelError(f"simulate() takes a flow, a compiled flow or a scenario, got {target!r}")
     given: dict[str, Any] = {
-        "workers": workers,
-        "seed": seed,
-        "defer_reverts": defer_reverts,
-        "never_resolve": never_resolve,
-        "strategy": strategy,
-        "event_budget": event_budget,
+        k: v
+        for k, v in (
+            ("workers", workers),
+            ("seed", seed),
+            ("defer_reverts", defer_reverts),
+            ("never_resolve", never_resolve),
+            ("strategy", strategy),
+            ("event_budget", event_budget),
+        )
+        if not isinstance(v, _Default)
     }
-    options = replace(base, **{k: v for k, v in given.items() if not isinstance(v, _Default)})
+    options = replace(base, **given) if given else base  # (Options are frozen: shared)
     if not isinstance(trace, bool):
         raise ModelError(f"simulate(): trace must be True or False, got {trace!r}")
     with gc_paused():
         result = _Run(compiled, options, record=trace).run()
-    sums = (result.makespan, result.wasted_work, *result.worker_busy.values())
-    if not all(math.isfinite(v) for v in sums):
+    finite = math.isfinite
+    busy = result.worker_busy.values()
+    if not (finite(result.makespan) and finite(result.wasted_work) and all(map(finite, busy))):
         raise ModelError(
             "the run's times overflow (a sum of durations is beyond the largest float, "
             "about 1.8e308); use smaller durations (e.g. other time units)"
