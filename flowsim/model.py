@@ -16,6 +16,7 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
+from html import escape
 from types import MappingProxyType
 from typing import Any, ClassVar
 
@@ -412,6 +413,118 @@ def walk(flow: Flow) -> list[Flow | Atom]:
     return out
 
 
+# --------------------------------------------------------------------------- display
+# Text only: a scenario's plain repr is one line, its HTML a summary of bounded length;
+# flowsim.plot (when imported in a notebook) adds the flow's picture. The helpers here are
+# shared by the displays of CompiledFlow, Trace and Result, which sit above this module.
+
+_TREE_LIMIT = 40  # the most flows and tasks an HTML tree lists (the rest are counted)
+
+
+def _clip(name: str, limit: int = 60) -> str:
+    """``name`` as HTML text, shortened to ``limit`` characters.
+
+    >>> _clip("a<b"), _clip("x" * 100, 8)
+    ('a&lt;b', 'xxxxx...')
+    """
+    return escape(name if len(name) <= limit else name[: limit - 3] + "...")
+
+
+def _quoted(name: str, limit: int = 60) -> str:
+    """``repr(name)``, shortened to ``limit`` characters.
+
+    >>> _quoted("blueprint"), _quoted("x" * 100, 10)
+    ("'blueprint'", "'xxxxx...'")
+    """
+    text = repr(name)
+    return text if len(text) <= limit else text[: limit - 4] + "...'"
+
+
+def _plural(n: int, word: str, words: str | None = None) -> str:
+    """``"1 atom"``, ``"2,000 atoms"``.
+
+    >>> _plural(1, "atom"), _plural(2000, "atom"), _plural(2, "entry", "entries")
+    ('1 atom', '2,000 atoms', '2 entries')
+    """
+    return f"{n:,} {word if n == 1 else (words or word + 's')}"
+
+
+def _num(x: float) -> str:
+    """A time for people: ``7``, ``2.5``, ``0.333``, ``2e+300``.
+
+    >>> _num(7.0), _num(2.5), _num(1 / 3), _num(2e300)
+    ('7', '2.5', '0.333', '2e+300')
+    """
+    return str(int(x)) if float(x).is_integer() and abs(x) < 1e15 else f"{x:.3g}"
+
+
+def _options_text(o: Options) -> str:
+    """The options in words: ``smart, unlimited workers, seed 0`` (and what differs from
+    the defaults).
+
+    >>> _options_text(Options(workers=2, defer_reverts=False))
+    'smart, 2 workers, seed 0, defer_reverts=False'
+    """
+    workers = "unlimited workers" if o.workers is None else _plural(o.workers, "worker")
+    parts = [str(o.strategy), workers, f"seed {o.seed}"]
+    if not o.defer_reverts:
+        parts.append("defer_reverts=False")
+    if o.never_resolve:
+        parts.append("never_resolve=True")
+    if o.event_budget is not None:
+        parts.append(f"event_budget={o.event_budget:,}")
+    return ", ".join(parts)
+
+
+def _flow_counts(flow: Flow) -> str:
+    """``4 atoms (3 tasks, 1 retry controller) in 3 flows``."""
+    tasks = retries = flows = 0
+    for node in walk(flow):
+        if isinstance(node, Task):
+            tasks += 1
+        elif isinstance(node, Retry):
+            retries += 1
+        else:
+            flows += 1
+    return (
+        f"{_plural(tasks + retries, 'atom')} ({_plural(tasks, 'task')}, "
+        f"{_plural(retries, 'retry controller')}) in {_plural(flows, 'flow')}"
+    )
+
+
+def _flow_tree(flow: Flow, limit: int = _TREE_LIMIT) -> str:
+    """The flow's tree as nested ``<ul>`` (a flow, its retry, its children), at most
+    ``limit`` flows and tasks, then how many more there are."""
+    shown = 0
+    out: list[str] = []
+
+    def add(f: Flow) -> None:
+        nonlocal shown
+        shown += 1
+        retry = f" (retry <code>{_clip(f.retry.name)}</code>)" if f.retry is not None else ""
+        out.append(f"<li>{f.pattern} flow <code>{_clip(f.name)}</code>{retry}<ul>")
+        for child in f.children:
+            if shown >= limit:
+                break
+            if isinstance(child, Task):
+                shown += 1
+                out.append(f"<li><code>{_clip(child.name)}</code></li>")
+            else:
+                add(child)
+        out.append("</ul></li>")
+
+    add(flow)
+    total = sum(1 for node in walk(flow) if not isinstance(node, Retry))
+    more = f"<p>... and {_plural(total - shown, 'more entry', 'more entries')}</p>"
+    return f"<ul>{''.join(out)}</ul>" + (more if total > shown else "")
+
+
+def _store_text(store: Mapping[str, Any]) -> str:
+    """The store's keys, at most 10 of them, as HTML text."""
+    text = ", ".join(_clip(str(k), 30) for k in list(store)[:10])
+    return text + (f", ... ({len(store):,} values)" if len(store) > 10 else "")
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Scenario:
     """A flow with everything needed to run it: store values, options, a name and a text.
@@ -435,3 +548,26 @@ class Scenario:
         object.__setattr__(self, "store", MappingProxyType(dict(self.store)))
         if not self.name:
             object.__setattr__(self, "name", self.flow.name)
+
+    def __repr__(self) -> str:
+        """One line, whatever the flow's size: the name, the flow's counts, the options.
+
+        >>> Scenario(flow=LinearFlow(name="f", children=[Task(name="a")]))
+        <Scenario 'f': 1 atom (1 task, 0 retry controllers) in 1 flow; smart, unlimited workers, seed 0>
+        """  # noqa: E501
+        return (
+            f"<Scenario {_quoted(self.name)}: {_flow_counts(self.flow)}; "
+            f"{_options_text(self.options)}>"
+        )
+
+    def _repr_html_(self) -> str:
+        """A notebook's summary (text only; :mod:`flowsim.plot` adds the flow's picture)."""
+        text = self.description
+        text = text if len(text) <= 300 else text[:297] + "..."
+        store = _store_text(self.store)
+        return (
+            f'<div class="flowsim-scenario"><p><b>Scenario</b> <code>{_clip(self.name)}</code>: '
+            f"{_flow_counts(self.flow)}; {escape(_options_text(self.options))}"
+            f"{'; store: ' + store if store else ''}</p>"
+            f"{'<p>' + escape(text) + '</p>' if text else ''}{_flow_tree(self.flow)}</div>"
+        )

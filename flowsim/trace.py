@@ -17,13 +17,15 @@ from __future__ import annotations
 import json
 import math
 import os
+from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from html import escape
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple, NoReturn, TypeVar, overload
 
 from .errors import FlowsimError, ModelError, ScenarioError
-from .model import Options
+from .model import Options, _clip, _num, _options_text, _plural, _quoted
 from .states import AtomState, Decision, FlowState
 
 if TYPE_CHECKING:
@@ -429,6 +431,28 @@ class Trace:
     options: Options | None = None
     engine: str = "flowsim"
 
+    def __repr__(self) -> str:
+        """One line, whatever the run's size: the flow, the engine, the counts.
+
+        >>> Trace("f", (Event(0.0, 0, "flow", "f", "RUNNING", None, None),))
+        <Trace of 'f' (flowsim): 1 event, 0 resolutions>
+        """
+        return (
+            f"<Trace of {_quoted(self.flow)} ({_clip(self.engine, 30)}): "
+            f"{_plural(len(self.events), 'event')}, "
+            f"{_plural(len(self.resolutions), 'resolution')}>"
+        )
+
+    def _repr_html_(self) -> str:
+        """A notebook's summary: the counts, the options, the first and last events."""
+        options = f"; {escape(_options_text(self.options))}" if self.options else ""
+        return (
+            f'<div class="flowsim-trace"><p><b>Trace</b> of <code>{_clip(self.flow)}</code> '
+            f"({_clip(self.engine, 30)}): {_plural(len(self.events), 'event')}, "
+            f"{_plural(len(self.resolutions), 'resolution')}{options}</p>"
+            f"{_events_table(self.events)}</div>"
+        )
+
     def to_dict(self) -> dict[str, Any]:
         d: dict[str, Any] = {"flowsim_trace": TRACE_FORMAT, "flow": self.flow}
         d["engine"] = self.engine
@@ -506,6 +530,38 @@ class Result:
     event_count: int
     resolution_count: int
 
+    def __repr__(self) -> str:
+        """One line, whatever the run's size: the flow's final state, makespan, counts.
+
+        >>> from flowsim import LinearFlow, Task, simulate
+        >>> simulate(LinearFlow(name="f", children=[Task(name="a", fails_on=[1])]))
+        <Result of 'f': REVERTED, makespan 2 (smart, unlimited workers, seed 0); 1 atom, 6 events, 1 resolution>
+        """  # noqa: E501
+        return (
+            f"<Result of {_quoted(self.compiled.name)}: {self.flow_state}, makespan "
+            f"{_num(self.makespan)} ({_options_text(self.options)}); "
+            f"{_plural(len(self.compiled), 'atom')}, {_plural(self.event_count, 'event')}, "
+            f"{_plural(self.resolution_count, 'resolution')}>"
+        )
+
+    def _repr_html_(self) -> str:
+        """A notebook's summary (text only; :mod:`flowsim.plot` adds the timeline): the
+        flow's state and makespan, counts, and the resolutions."""
+        states = Counter(self.atom_final_states.values())
+        finals = ", ".join(f"{n:,} {s}" for s, n in sorted(states.items()))
+        executes, reverts = sum(self.executions.values()), sum(self.reverts.values())
+        trace = "" if self.trace is not None else " (simulated with trace=False)"
+        return (
+            f'<div class="flowsim-result"><p><b>Result</b> of '
+            f"<code>{_clip(self.compiled.name)}</code>: <b>{self.flow_state}</b>, makespan "
+            f"{_num(self.makespan)} ({escape(_options_text(self.options))})</p>"
+            f"<p>{_plural(len(self.compiled), 'atom')}: {finals}; "
+            f"{_plural(executes, 'execute')}, {_plural(reverts, 'revert')}, wasted work "
+            f"{_num(self.wasted_work)}; {_plural(self.event_count, 'event')}, "
+            f"{_plural(self.resolution_count, 'resolution')}{trace}</p>"
+            f"{_resolutions_table(self.trace.resolutions) if self.trace else ''}</div>"
+        )
+
     def traced(self) -> Trace:
         """The trace; a clear error for a run simulated with ``trace=False``."""
         if self.trace is None:
@@ -540,3 +596,73 @@ class Result:
             "events": [_event_dict(e) for e in trace.events],
             "resolutions": [r.to_dict() for r in trace.resolutions],
         }
+
+
+# --------------------------------------------------------------------------- display
+# Text only, bounded whatever the run's size: a repr is one line, an HTML table shows at
+# most _HEAD + _TAIL rows. flowsim.plot (in a notebook) adds the pictures to Result.
+
+_HEAD = 5
+_TAIL = 5
+
+
+def _rows(items: Sequence[_V], cells: Callable[[_V], Sequence[str]], width: int, word: str) -> str:
+    """Table rows for the first _HEAD and last _TAIL of ``items``, a gap row between."""
+    n = len(items)
+    if n <= _HEAD + _TAIL:
+        picked: list[_V | None] = list(items)
+    else:
+        picked = [*items[:_HEAD], None, *items[n - _TAIL :]]
+    out = []
+    for item in picked:
+        if item is None:
+            gap = _plural(n - _HEAD - _TAIL, f"more {word}")
+            out.append(f'<tr><td colspan="{width}">... {gap} ...</td></tr>')
+        else:
+            out.append("<tr>" + "".join(f"<td>{c}</td>" for c in cells(item)) + "</tr>")
+    return "".join(out)
+
+
+def _events_table(events: Sequence[Event]) -> str:
+    """The first and last events as an HTML table."""
+    if not events:
+        return ""
+    head = ("time", "seq", "subject", "name", "state", "attempt", "worker")
+
+    def cells(e: Event) -> list[str]:
+        return [
+            _num(e.time),
+            str(e.seq),
+            e.subject,
+            _clip(e.name),
+            str(e.state),
+            "" if e.attempt is None else str(e.attempt),
+            "" if e.worker is None else str(e.worker),
+        ]
+
+    th = "".join(f"<th>{h}</th>" for h in head)
+    return f"<table><tr>{th}</tr>{_rows(events, cells, len(head), 'event')}</table>"
+
+
+def _chain(r: Resolution) -> str:
+    """``inner: REVERT, outer: RETRY`` (innermost first), shortened."""
+    links = [f"{_clip(name, 30)}: {d}" for name, d in r.chain[:4]]
+    more = f", ... ({len(r.chain):,} controllers)" if len(r.chain) > 4 else ""
+    return ", ".join(links) + more if links else "(no retry controller)"
+
+
+def _resolutions_table(resolutions: Sequence[Resolution]) -> str:
+    """The first and last resolutions as an HTML table."""
+    if not resolutions:
+        return ""
+    head = ("time", "failed", "chain (innermost first)", "action", "scope")
+
+    def cells(r: Resolution) -> list[str]:
+        scope = ", ".join(_clip(a, 30) for a in r.scope[:3])
+        if len(r.scope) > 3:
+            scope += f", ... ({len(r.scope):,} atoms)"
+        action = f"{r.action} <code>{_clip(r.retry, 30)}</code>" if r.retry else str(r.action)
+        return [_num(r.time), f"<code>{_clip(r.failed)}</code>", _chain(r), action, scope]
+
+    th = "".join(f"<th>{h}</th>" for h in head)
+    return f"<table><tr>{th}</tr>{_rows(resolutions, cells, len(head), 'resolution')}</table>"

@@ -12,6 +12,10 @@ has a second cue: failed executes carry an ``x`` at the failing end, bars and no
 text. Every artist drawn for the run has a ``gid`` naming what it shows (``"execute:B:2"``,
 ``"critical"``, ``"cursor"``, ``"node:B"``, ``"scope:checkpointed"``, ...).
 
+Imported in a notebook, it also shows a :class:`~flowsim.Result` as its summary with its
+timeline, and a :class:`~flowsim.Scenario` or :class:`~flowsim.CompiledFlow` with its graph
+(see ``_display.py`` for how the layers share that work).
+
 This module imports matplotlib; ``import flowsim`` does not import it.
 
 Examples
@@ -36,13 +40,13 @@ except ModuleNotFoundError as exc:
     raise missing(exc, what="flowsim.plot", extra="plot") from None
 
 from ._common import COLORS, STATE_COLORS, PlotError, states_at
-from ._common import show_in_ipython as _show_in_ipython
 from ._compare import plot_comparison, plot_comparison_timelines
+from ._display import show_in_ipython as _show_in_ipython
 from ._flow import plot_flow
 from ._sweep import plot_risk, plot_sweep
 from ._timeline import plot_timeline
 
-_show_in_ipython()  # in a notebook the pictures show as pictures, with no magic
+_show_in_ipython()  # in a notebook: pictures as pictures, results with their timeline
 
 __all__ = [
     "COLORS",
