@@ -1,7 +1,8 @@
 """The ``flowsim`` command.
 
 ``flowsim demo`` runs the bundled smart-revert blueprint under ``smart`` and
-``stop_the_world``, compares them and draws both timelines into ``blueprint-timeline.png``;
+``stop_the_world`` and compares them (``--out DIR`` also draws both timelines into
+``DIR/blueprint-timeline.png``);
 ``flowsim run SCENARIO`` runs a scenario file (or a bundled example by name) and prints its
 timeline and summary, or its result as JSON, and can write its trace, a timeline picture
 (``--plot``) and a Chrome trace for Perfetto (``--perfetto``); ``flowsim check SCENARIO
@@ -38,7 +39,13 @@ from typing import Any, NoReturn
 
 from flowsim import __version__, examples
 from flowsim.engine import simulate
-from flowsim.errors import EventBudgetExceeded, FlowsimError, ModelError, ScenarioError
+from flowsim.errors import (
+    EventBudgetExceeded,
+    FlowsimError,
+    ModelError,
+    ScenarioError,
+    require,
+)
 from flowsim.files import load_trace
 from flowsim.model import Strategy
 from flowsim.textview import LEGEND, comparison, summary, timeline
@@ -105,16 +112,15 @@ def _parser() -> _Parser:
         "demo",
         help="run the smart-revert blueprint under smart and stop_the_world and compare",
         description="Run the bundled smart-revert blueprint under both strategies, draw "
-        "their timelines and compare them; also write both timelines as a picture, "
-        f"{_DEMO_PICTURE}.",
+        "their timelines as text and compare them; with --out, also draw both timelines "
+        f"as a picture, {_DEMO_PICTURE}.",
     )
     demo.set_defaults(handler=_demo)
     demo.add_argument(
         "--out",
         metavar="DIR",
-        default=".",
-        help=f"the directory to write {_DEMO_PICTURE} to (created if missing; default: the "
-        "current directory)",
+        help=f"also draw both timelines into DIR/{_DEMO_PICTURE} (DIR is created if "
+        'missing; needs matplotlib: pip install "flowsim[plot]")',
     )
     run = commands.add_parser(
         "run",
@@ -142,8 +148,15 @@ def _parser() -> _Parser:
     run.add_argument(
         "--plot",
         metavar="FILE.png",
-        help="draw the run's timeline into FILE.png (or .svg, .pdf: the name's ending picks "
-        "the format)",
+        help="draw the run's timeline into FILE.png (the name's ending picks the format: "
+        "any that matplotlib writes, such as .png, .svg, .pdf, .jpg, .webp, .tiff; needs "
+        'matplotlib: pip install "flowsim[plot]")',
+    )
+    run.add_argument(
+        "--html",
+        metavar="FILE.html",
+        help="write the run's timeline as a self-contained interactive page (zoom, pan, "
+        'hover; works offline) to FILE.html; needs Bokeh: pip install "flowsim[interactive]"',
     )
     run.add_argument(
         "--perfetto",
@@ -221,6 +234,7 @@ def _outputs(args: argparse.Namespace) -> _Outputs:
         ("--trace-out", args.trace_out, "trace file"),
         ("--perfetto", args.perfetto, "Perfetto trace file"),
         ("--plot", args.plot, "picture file"),
+        ("--html", args.html, "HTML page"),
     ):
         if target is not None:
             out.add(flag, target, what)
@@ -234,6 +248,11 @@ def _run(args: argparse.Namespace) -> int:
         overrides["event_budget"] = args.event_budget
     picture_format = _picture_format(args.plot) if args.plot is not None else None
     out = _outputs(args)
+    if args.html is not None:
+        try:
+            from flowsim.plot import interactive
+        except ImportError as exc:
+            raise ScenarioError(str(exc), where="--html") from None
     scenario = _scenario_arg(args.scenario)
     try:
         result = simulate(scenario, **overrides)
@@ -262,6 +281,9 @@ def _run(args: argparse.Namespace) -> int:
 
             figure: Any = plot_timeline(result).figure
             out.write(args.plot, lambda tmp: figure.savefig(tmp, format=picture_format, dpi=150))
+        if args.html is not None:
+            page = interactive.to_html(result)
+            out.write(args.html, lambda tmp: tmp.write_text(page, encoding="utf-8"))
     if args.json:
         print(json.dumps(result.to_dict(), indent=2, allow_nan=False))
     else:
@@ -315,6 +337,10 @@ def _list(args: argparse.Namespace) -> int:
 
 
 def _demo(args: argparse.Namespace) -> int:
+    if args.out is not None:  # every check on the picture before the demo prints
+        require("matplotlib", what="flowsim demo --out", extra="plot")
+        if not args.out.strip():
+            raise ScenarioError("--out: the folder's path is empty; give a folder")
     scenario = examples.load("blueprint")
     results = {s.value: simulate(scenario, strategy=s) for s in Strategy}
     span = max(r.makespan for r in results.values())
@@ -328,10 +354,10 @@ def _demo(args: argparse.Namespace) -> int:
     print()
     print("== comparison ==")
     print(comparison(results))
+    if args.out is None:
+        return 0
     from flowsim.plot import plot_comparison_timelines
 
-    if not args.out.strip():
-        raise ScenarioError("--out: the folder's path is empty; give a folder (default: .)")
     out = Path(args.out)
     try:
         out.mkdir(parents=True, exist_ok=True)
