@@ -60,10 +60,9 @@ try:
         HoverTool,
         Range1d,
     )
-    from bokeh.models.annotations.geometry import BoxAnnotation
     from bokeh.models.annotations.legends import Legend, LegendItem
     from bokeh.plotting import figure
-    from bokeh.resources import INLINE
+    from bokeh.resources import INLINE, Resources
 except ImportError:
     raise ImportError(
         'flowsim.plot.interactive needs Bokeh: pip install "flowsim[interactive]"'
@@ -230,8 +229,10 @@ def timeline(result: Result, *, lanes: str = "atom") -> Any:
         controller's), ``"failures"`` (an ``x`` at each failed execute's end),
         ``"critical"`` (the critical path's outline), ``"resolutions"`` and
         ``"decisions"`` (a dotted line and a marker per failure resolution; its source:
-        ``failed``, ``action``, ``chain``, ``scope``). Grey boxes show when a
-        ``stop_the_world`` flow was REVERTING.
+        ``failed``, ``action``, ``chain``, ``scope``), ``"stopped"`` (a grey band while a
+        ``stop_the_world`` flow was REVERTING). A legend right of the plot explains the
+        marks drawn; the toolbar above holds pan, wheel zoom, box zoom, reset, save (a
+        PNG of the current view) and the hover switch.
 
     Examples
     --------
@@ -282,12 +283,16 @@ def timeline(result: Result, *, lanes: str = "atom") -> Any:
 
     drawn = [s for s in all_spans if lane(s) is not None]
     stopped = _stopped(result)
-    for lo, hi in stopped:
-        fig.add_layout(
-            BoxAnnotation(
-                left=lo, right=hi, fill_color=COLORS["stopped"], fill_alpha=1, level="underlay"
-            )
-        )
+    band = fig.quad(
+        name="stopped",
+        left=[lo for lo, _ in stopped],
+        right=[hi for _, hi in stopped],
+        bottom=rows - 0.5,
+        top=-1.0,
+        fill_color=COLORS["stopped"],
+        line_color=None,
+        level="underlay",
+    )
     bars = ColumnDataSource(
         _columns(result, [s for s in drawn if s.start < s.end], row_of, lanes, span)
     )
@@ -391,19 +396,12 @@ def timeline(result: Result, *, lanes: str = "atom") -> Any:
         HoverTool(renderers=[bar, diamond], tooltips=_SPAN_TIPS, name="span hover"),
         HoverTool(renderers=[line, marker], tooltips=_RESOLUTION_TIPS, name="decision hover"),
     )
-    _add_legend(fig, bars, bar, diamond, outline, marker, stopped=bool(stopped))
+    _add_legend(fig, bars, bar, diamond, outline, marker, band)
     return fig
 
 
 def _add_legend(
-    fig: Any,
-    bars: Any,
-    bar: Any,
-    diamond: Any,
-    outline: Any,
-    marker: Any,
-    *,
-    stopped: bool,
+    fig: Any, bars: Any, bar: Any, diamond: Any, outline: Any, marker: Any, band: Any
 ) -> None:
     """A legend outside the plot, right, of the marks drawn (in the static legend's order)."""
     legend = bars.data["legend"]
@@ -418,8 +416,7 @@ def _add_legend(
         items.append(LegendItem(label=_LEGEND_TEXT["critical"], renderers=[outline]))
     if marker.data_source.data["time"]:
         items.append(LegendItem(label=_LEGEND_TEXT["resolution"], renderers=[marker]))
-    if stopped:
-        band = fig.quad(left=[], right=[], top=[], bottom=[], fill_color=COLORS["stopped"])
+    if band.data_source.data["left"]:
         items.append(LegendItem(label=_LEGEND_TEXT["stopped"], renderers=[band]))
     if items:
         fig.add_layout(
@@ -514,6 +511,7 @@ outside one, write a page with save_html(result, "run.html")
     from bokeh.io import show as bokeh_show
 
     if id(shell) not in _loaded:
-        output_notebook(resources=INLINE, hide_banner=True)
+        # BokehJS's core only (1.3 MB, not all of INLINE's 3.9 MB): all a timeline needs.
+        output_notebook(resources=Resources(mode="inline", components=["bokeh"]), hide_banner=True)
         _loaded.add(id(shell))
     bokeh_show(fig)
