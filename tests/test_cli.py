@@ -64,10 +64,9 @@ def test_demo(tmp_path: Path) -> None:
     assert "smart: B's revert [3, 4] overlaps C's execute [1, 7]" in out
     assert "stop_the_world: no revert overlaps an execute" in out
     assert out.index("== smart ==") < out.index("== stop_the_world ==") < out.index("label")
-    # ... and it draws both timelines into the current directory.
-    assert out.endswith("\n\ntimeline picture: blueprint-timeline.png\n")
-    assert [p.name for p in tmp_path.iterdir()] == ["blueprint-timeline.png"]
-    assert (tmp_path / "blueprint-timeline.png").read_bytes().startswith(PNG)
+    # ... and, not asked for a picture (--out), it writes no file.
+    assert out.endswith("\nstop_the_world: no revert overlaps an execute\n")
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_demo_out_creates_the_directory(
@@ -78,6 +77,23 @@ def test_demo_out_creates_the_directory(
     assert capsys.readouterr().out.endswith(f"timeline picture: {picture}\n")
     assert picture.read_bytes().startswith(PNG)
     assert [p.name for p in picture.parent.iterdir()] == ["blueprint-timeline.png"]
+
+
+def test_demo_out_relative_to_the_current_directory(tmp_path: Path) -> None:
+    proc = flowsim("demo", "--out", "build/demo", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.endswith(
+        "\nstop_the_world: no revert overlaps an execute\n\n"
+        "timeline picture: build/demo/blueprint-timeline.png\n"
+    )
+    assert [p.name for p in tmp_path.iterdir()] == ["build"]
+    assert (tmp_path / "build/demo/blueprint-timeline.png").read_bytes().startswith(PNG)
+
+
+def test_demo_out_empty(tmp_path: Path) -> None:
+    line = assert_bad_input(flowsim("demo", "--out", " ", cwd=tmp_path))
+    assert line == "flowsim: error: --out: the folder's path is empty; give a folder"
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_demo_out_that_is_a_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -107,13 +123,74 @@ def test_run_plot_svg_and_pdf(tmp_path: Path) -> None:
     assert pdf.read_bytes().startswith(b"%PDF")
 
 
-@pytest.mark.parametrize("name", ["run.gif", "run", "run.png.txt"])
+#: Where a picture of each format starts, and its bytes there (raw and rgba have none).
+MAGIC = {
+    "avif": (4, b"ftypavif"),
+    "eps": (0, b"%!PS-Adobe-3.0 EPSF-3.0"),
+    "gif": (0, b"GIF89a"),
+    "jpeg": (0, b"\xff\xd8\xff"),
+    "jpg": (0, b"\xff\xd8\xff"),
+    "pdf": (0, b"%PDF"),
+    "png": (0, PNG),
+    "ps": (0, b"%!PS-Adobe-3.0"),
+    "svg": (0, b'<?xml version="1.0"'),
+    "svgz": (0, b"\x1f\x8b"),
+    "tif": (0, b"II*\x00"),
+    "tiff": (0, b"II*\x00"),
+    "webp": (0, b"RIFF"),
+}
+
+
+def formats() -> list[str]:
+    from matplotlib.backend_bases import FigureCanvasBase
+
+    return sorted(FigureCanvasBase.get_supported_filetypes())
+
+
+@pytest.mark.parametrize("fmt", sorted(set(formats()) - {"pgf"}))
+def test_run_plot_writes_every_format_matplotlib_writes(tmp_path: Path, fmt: str) -> None:
+    target = tmp_path / f"run.{fmt.upper()}"
+    assert main(["run", "blueprint", "--json", "--plot", str(target)]) == 0
+    data = target.read_bytes()
+    if fmt in ("raw", "rgba"):  # bare pixels: 4 bytes each
+        assert len(data) % 4 == 0 and len(data) > 4 * 10_000
+    else:
+        at, magic = MAGIC[fmt]
+        assert data[at : at + len(magic)] == magic, data[:24]
+    if fmt == "webp":
+        assert data[8:12] == b"WEBP"
+    assert [p.name for p in tmp_path.iterdir()] == [target.name]
+
+
+def test_every_format_has_its_test() -> None:
+    """A matplotlib that writes a new format makes this fail until MAGIC knows it."""
+    assert sorted(set(formats()) - {"pgf", "raw", "rgba"}) == sorted(MAGIC)
+
+
+def test_run_plot_pgf_without_tex(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """pgf needs a TeX system: without one (none here), one line before anything runs."""
+    import shutil
+
+    if shutil.which("xelatex") is not None:
+        pytest.skip("xelatex is installed here: the pgf picture would be written")
+    target = tmp_path / "run.pgf"
+    line = assert_bad_input(flowsim("run", "blueprint", "--plot", target))
+    assert line == (
+        f"flowsim: error: {target}: --plot: the pgf format needs xelatex (matplotlib's "
+        "pgf.texsystem), which is not installed; install a TeX system or choose another format"
+    )
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("name", ["run.gifx", "run", "run.png.txt"])
 def test_run_plot_needs_a_known_picture_format(tmp_path: Path, name: str) -> None:
     target = tmp_path / name
-    line = assert_bad_input(
-        flowsim("run", "blueprint", "--plot", target), str(target), "end it in .png, .svg or .pdf"
+    line = assert_bad_input(flowsim("run", "blueprint", "--plot", target))
+    endings = ", ".join(f".{f}" for f in formats())
+    assert line == (
+        f"flowsim: error: {target}: --plot: cannot tell the picture format from the name; "
+        f"end it in one of matplotlib's formats: {endings}"
     )
-    assert "--plot: cannot tell the picture format" in line
     assert list(tmp_path.iterdir()) == []
 
 

@@ -482,9 +482,10 @@ def test_cli_writes_parquet_and_a_png_then_resumes(tmp_path: Path, capsys: Any) 
         (["--grid", "workers=two"], "--grid workers: expected a number, got 'two'"),
         (["--jobs", "0"], "--jobs: expected a number of processes >= 1, got 0"),
         (
-            ["--plot", "r.gif"],
-            "r.gif: --plot: cannot tell the picture format from the name; end it in .png, "
-            ".svg or .pdf",
+            ["--plot", "r.gifx"],
+            "r.gifx: --plot: cannot tell the picture format from the name; end it in one of "
+            "matplotlib's formats: .avif, .eps, .gif, .jpeg, .jpg, .pdf, .pgf, .png, .ps, "
+            ".raw, .rgba, .svg, .svgz, .tif, .tiff, .webp",
         ),
         (
             ["--out", "r.csv"],

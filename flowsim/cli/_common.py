@@ -18,6 +18,7 @@ import contextlib
 import difflib
 import errno
 import os
+import shutil
 import stat
 import tempfile
 from collections.abc import Callable, Iterable
@@ -25,26 +26,58 @@ from pathlib import Path
 from types import TracebackType
 
 from flowsim import examples
-from flowsim.errors import ScenarioError
+from flowsim.errors import ScenarioError, require
 from flowsim.files import load_scenario
 from flowsim.files._input import file_kind
 from flowsim.model import Scenario
 
-PICTURE_FORMATS = ("png", "svg", "pdf")
+
+def picture_formats() -> dict[str, str]:
+    """Every picture format matplotlib can write here: its file ending, its name.
+
+    Raises :class:`~flowsim.errors.MissingDependencyError` without matplotlib.
+
+    >>> formats = picture_formats()
+    >>> formats["png"], formats["jpg"], formats["svg"]
+    ('Portable Network Graphics', 'Joint Photographic Experts Group', 'Scalable Vector Graphics')
+    """
+    backend_bases = require("matplotlib.backend_bases", what="--plot", extra="plot")
+    formats: dict[str, str] = backend_bases.FigureCanvasBase.get_supported_filetypes()
+    return dict(sorted(formats.items()))
 
 
-def picture_format(target: str) -> str:
+def picture_format(target: str, *, flag: str = "--plot") -> str:
     """The picture format named by ``target``'s ending, checked before anything runs.
 
-    >>> picture_format("run.SVG")
-    'svg'
+    Any format of :func:`picture_formats`; ``pgf`` only where matplotlib's TeX system
+    (``rcParams["pgf.texsystem"]``, xelatex by default) is installed, as it needs one.
+
+    >>> picture_format("run.SVG"), picture_format("run.jpg"), picture_format("run.webp")
+    ('svg', 'jpg', 'webp')
+    >>> picture_format("run.gifx")
+    Traceback (most recent call last):
+    ...
+    flowsim.errors.ScenarioError: run.gifx: --plot: cannot tell the picture format from ...
     """
+    formats = picture_formats()
     fmt = Path(target).suffix.lower().removeprefix(".")
-    if fmt not in PICTURE_FORMATS:
+    if fmt not in formats:
+        endings = ", ".join(f".{f}" for f in formats)
         raise ScenarioError(
-            "--plot: cannot tell the picture format from the name; end it in .png, .svg or .pdf",
+            f"{flag}: cannot tell the picture format from the name; end it in one of "
+            f"matplotlib's formats: {endings}",
             where=target,
         )
+    if fmt == "pgf":
+        import matplotlib
+
+        tex = str(matplotlib.rcParams["pgf.texsystem"])
+        if shutil.which(tex) is None:
+            raise ScenarioError(
+                f"{flag}: the pgf format needs {tex} (matplotlib's pgf.texsystem), which is "
+                "not installed; install a TeX system or choose another format",
+                where=target,
+            )
     return fmt
 
 

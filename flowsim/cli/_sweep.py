@@ -55,8 +55,9 @@ def add_parser(commands: argparse._SubParsersAction[Any]) -> None:
         "--plot",
         default=None,
         metavar="FILE.png",
-        help="draw the sweep into FILE.png (or .svg, .pdf): the makespan's p50 and p90 "
-        "against fail_probability when the grid has several, else its CDF per combination",
+        help="draw the sweep into FILE.png (or any ending matplotlib writes: .svg, .pdf, "
+        ".jpg, .webp, ...): the makespan's p50 and p90 against fail_probability when the "
+        "grid has several, else its CDF per combination",
     )
     p.set_defaults(handler=_sweep_command)
 
