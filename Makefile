@@ -1,22 +1,30 @@
-# Every target creates (once) and reuses the local virtual environment .venv.
+# Every target creates (once) and reuses the local virtual environment .venv, with what
+# it needs: make demo the core and the plot extra only, every other target the dev extra.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+DEMO_STAMP := $(VENV)/.installed-demo
 
 .PHONY: help demo test lint lab nightly mutate bench docs clean
 
-$(STAMP): pyproject.toml
+$(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(STAMP): $(BIN)/python pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
+
+$(DEMO_STAMP): $(BIN)/python pyproject.toml
+	$(BIN)/python -m pip install --quiet -e '.[plot]'
+	touch $(DEMO_STAMP)
 
 help:  ## list the targets
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/^([a-z]+):.*## /  make \1\t/' | expand -t 16
 
-demo: $(STAMP)  ## run the blueprint scenario under both strategies
-	$(BIN)/flowsim demo
+demo: $(DEMO_STAMP)  ## run the blueprint under both strategies; the picture into build/demo
+	$(BIN)/flowsim demo --out build/demo
 
 test: lint $(STAMP)  ## every check: ruff, mypy --strict, pytest (doctests, properties, notebooks, browser)
 	HYPOTHESIS_PROFILE=ci $(BIN)/pytest
@@ -51,7 +59,7 @@ $(DOCS_STAMP): $(STAMP) pyproject.toml
 docs: $(DOCS_STAMP)  ## the documentation site into build/site (strict: a warning or a broken link fails)
 	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict
 
-lint: $(STAMP)
+lint: $(STAMP)  ## ruff format --check, ruff check, mypy --strict (the first step of make test)
 	$(BIN)/ruff format --check flowsim tests property_tests benchmarks docs/hooks
 	$(BIN)/ruff check flowsim tests property_tests benchmarks docs/hooks
 	$(BIN)/mypy
