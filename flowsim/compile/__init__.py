@@ -159,6 +159,7 @@ class _Builder:
         self.container = container  # item name -> name of the flow holding it
         self.entries: set[int] = set()
         self.memo: dict[int, tuple[int, ...]] = {}
+        self.node_to_decl: list[int] = []  # node id -> atom declaration index, or -1
 
     # -- nodes and edges
     def node(self, noop: bool) -> int:
@@ -252,23 +253,121 @@ class _Builder:
         return i
 
     def links_of(self, flow: Flow) -> dict[tuple[str, str], Link | None]:
-        """The links between ``flow``'s children (with their Link, if explicit)."""
-        names = [c.name for c in flow.children]
-        if isinstance(flow, LinearFlow):
-            return dict.fromkeys(itertools.pairwise(names))
-        if not isinstance(flow, GraphFlow):
-            return {}
-        children = set(names)
-        out: dict[tuple[str, str], Link | None] = {}
-        for link in flow.links:
-            u, v = link.source, link.target
-            if u not in children or v not in children or u == v:
-                _checks.bad_link(flow, link, children, self.container)
-            out[(u, v)] = link
-        for pair in inferred_links(flow):
-            out.setdefault(pair, None)
-        _checks.check_acyclic(flow.name, names, list(out))
-        return out
+        return _links_of(flow, self.container)
+
+    def flatten(self) -> tuple[list[list[int]], list[list[int]], list[int]]:
+        """Per atom in declaration order: its successor atoms (reachable through no-op
+        nodes), its direct task successors, and its retry controller (or -1)."""
+        atom_nodes = [self.atom_id[a.name] for a in self.atoms]
+        node_to_decl = [-1] * self.n_nodes
+        for d, node in enumerate(atom_nodes):
+            node_to_decl[node] = d
+        succ = [[node_to_decl[s] for s in self.atoms_after(node)] for node in atom_nodes]
+        self.memo.clear()  # (intermediate structures are dropped as soon as they are used:
+        # at 100,000 atoms they would double compile's peak memory)
+        noop = self.noop
+        near = [[node_to_decl[s] for s in self.succ[node] if not noop[s]] for node in atom_nodes]
+        retry_of = [-1 if r < 0 else node_to_decl[r] for r in self.retry_of]
+        self.node_to_decl = node_to_decl  # (for the deciders)
+        return succ, near, retry_of
+
+
+class _FlatBuilder:
+    """Builds the flattened atom graph directly, without entry and terminator nodes: the
+    same graph as :class:`_Builder`'s, for flows without deciders and without a flow that
+    has neither children nor a retry controller (such a flow passes its predecessors
+    through to its successors, which only the node graph says simply).
+
+    Each flow returns its heads (the atoms its entry leads to: its retry, else the heads
+    of its children that nothing inside the flow links to) and its tails (the atoms that
+    lead to its terminator: the tails of its children that link to nothing inside it). A
+    link ``u -> v`` makes every tail of u a predecessor of every head of v; the tails of
+    a flow get their successors where that flow is linked, so each pair once.
+    """
+
+    def __init__(self, container: Mapping[str, str]) -> None:
+        self.atoms: list[Atom] = []  # declaration order
+        self.flow_of: list[str] = []
+        self.retry_of: list[int] = []
+        self.succ: list[list[int]] = []
+        self.near: list[list[int]] = []  # direct task successors
+        self.container = container
+
+    def add_atom(self, atom: Atom, flow_name: str, retry: int) -> int:
+        self.atoms.append(atom)
+        self.flow_of.append(flow_name)
+        self.retry_of.append(retry)
+        self.succ.append([])
+        self.near.append([])
+        return len(self.atoms) - 1
+
+    def compile_flow(self, flow: Flow, retry: int) -> tuple[list[int], list[int]]:
+        """Add ``flow``'s atoms; return its (heads, tails)."""
+        r = inner_retry = retry
+        if flow.retry is not None:
+            r = inner_retry = self.add_atom(flow.retry, flow.name, retry)
+        ends: dict[str, tuple[list[int], list[int], bool]] = {}  # (heads, tails, is a task)
+        for child in flow.children:
+            if isinstance(child, Task):
+                one = [self.add_atom(child, flow.name, inner_retry)]
+                ends[child.name] = (one, one, True)
+            else:
+                ends[child.name] = (*self.compile_flow(child, inner_retry), False)
+        links = _links_of(flow, self.container)
+        has_in = {v for _, v in links}
+        has_out = {u for u, _ in links}
+        succ, near = self.succ, self.near
+        for u, v in links:
+            heads, _, v_task = ends[v]
+            _, tails, u_task = ends[u]
+            for a in tails:
+                succ[a] += heads
+            if u_task and v_task:  # the node graph's edge joins two atoms
+                near[tails[0]].append(heads[0])
+        del links
+        heads, tails = [], []
+        for child in flow.children:
+            first, last, task = ends[child.name]
+            if child.name not in has_in:
+                heads += first
+                if task and flow.retry is not None:
+                    near[r].append(first[0])
+            if child.name not in has_out:
+                tails += last
+        if flow.retry is None:
+            return heads, tails
+        succ[r] += heads
+        return [r], tails if flow.children else [r]
+
+
+def _links_of(flow: Flow, container: Mapping[str, str]) -> dict[tuple[str, str], Link | None]:
+    """The links between ``flow``'s children (with their Link, if explicit)."""
+    names = [c.name for c in flow.children]
+    if isinstance(flow, LinearFlow):
+        return dict.fromkeys(itertools.pairwise(names))
+    if not isinstance(flow, GraphFlow):
+        return {}
+    children = set(names)
+    out: dict[tuple[str, str], Link | None] = {}
+    for link in flow.links:
+        u, v = link.source, link.target
+        if u not in children or v not in children or u == v:
+            _checks.bad_link(flow, link, children, container)
+        out[(u, v)] = link
+    for pair in inferred_links(flow):
+        out.setdefault(pair, None)
+    _checks.check_acyclic(flow.name, names, list(out))
+    return out
+
+
+def _needs_nodes(flow: Flow) -> bool:
+    """Whether ``flow`` needs :class:`_Builder`'s node graph: a link of it or of a flow
+    inside it has a decider, or a flow inside it has neither children nor a retry."""
+    if not flow.children:
+        return flow.retry is None
+    if isinstance(flow, GraphFlow) and not all(link.decider for link in flow.links):
+        return True
+    return any(_needs_nodes(c) for c in flow.children if not isinstance(c, Task))
 
 
 def _has_deciders(flow: Flow) -> bool:
@@ -341,19 +440,20 @@ def compile(flow: Flow, *, store: Mapping[str, Any] | None = None) -> CompiledFl
         return _compile(flow, dict(store or {}))
 
 
-def _compile(flow: Flow, store: dict[str, Any]) -> CompiledFlow:
-    b = _Builder(flow, _checks.check_names(flow))
-    b.compile_flow(flow, -1)
-
-    # Flatten: each atom's successors are the atoms reachable through no-op nodes.
+def _compile(flow: Flow, store: dict[str, Any], *, nodes: bool = False) -> CompiledFlow:
+    """Compile ``flow``; ``nodes``: through the node graph even when it is not needed (the
+    tests compare both ways)."""
+    container = _checks.check_names(flow)
+    b: _Builder | _FlatBuilder
+    if nodes or _needs_nodes(flow):
+        b = _Builder(flow, container)
+        b.compile_flow(flow, -1)
+        succ_decl, near_decl, retry_decl = b.flatten()
+    else:
+        b = _FlatBuilder(container)
+        b.compile_flow(flow, -1)
+        succ_decl, near_decl, retry_decl = b.succ, b.near, b.retry_of
     n_decl = len(b.atoms)
-    atom_nodes = [b.atom_id[a.name] for a in b.atoms]
-    node_to_decl = [-1] * b.n_nodes
-    for d, node in enumerate(atom_nodes):
-        node_to_decl[node] = d
-    succ_decl = [[node_to_decl[s] for s in b.atoms_after(node)] for node in atom_nodes]
-    b.memo.clear()  # (intermediate structures are dropped as soon as they are used: at
-    # 100,000 atoms they would double compile's peak memory)
     indeg = [0] * n_decl
     for d in range(n_decl):
         for s in succ_decl[d]:
@@ -390,23 +490,12 @@ def _compile(flow: Flow, store: dict[str, Any]) -> CompiledFlow:
     preds = tuple(tuple(p) for p in pred_lists)
     del pred_lists
     is_task = tuple(isinstance(a, Task) for a in atoms)
-    node_succ, noop = b.succ, b.noop
-    near = tuple(
-        tuple(
-            sorted(
-                [
-                    p
-                    for p in [
-                        pos[node_to_decl[s]] for s in node_succ[atom_nodes[d]] if not noop[s]
-                    ]
-                    if is_task[p]
-                ]
-            )
-        )
-        for d in order
-    )
-    retry_of = tuple(-1 if b.retry_of[d] < 0 else pos[node_to_decl[b.retry_of[d]]] for d in order)
-    deciders = _deciders(b, order, pos, node_to_decl) if b.edge_decider else ((),) * len(order)
+    near = tuple(tuple(sorted([pos[s] for s in near_decl[d] if is_task[pos[s]]])) for d in order)
+    del near_decl
+    retry_of = tuple(-1 if retry_decl[d] < 0 else pos[retry_decl[d]] for d in order)
+    deciders: tuple[tuple[Decider, ...], ...] = ((),) * len(order)
+    if isinstance(b, _Builder) and b.edge_decider:
+        deciders = _deciders(b, order, pos, b.node_to_decl)
     controllers = tuple(_checks.bind_controller(a, store) for a in atoms)
     _checks.check_requires(atoms, preds, store)
     root = _scope(flow, index)
