@@ -145,7 +145,7 @@ def test_resolutions_are_marked_with_their_decision() -> None:
     assert len(marks) == 2 * len(r.resolutions)  # a dotted line and a marker each
     assert {float(m.get_xdata()[0]) for m in marks} == {3.0}
     (label,) = by_gid(ax, "label:resolution:")
-    assert label.get_text() == "B failed: RETRY (checkpoint)"
+    assert label.get_text() == "B failed: RETRY (checkpoint)"  # one decision, as applied
 
 
 def test_the_cursor_is_drawn_at_at() -> None:
@@ -172,6 +172,152 @@ def test_the_legend_explains_the_marks_used() -> None:
     assert "flow REVERTING (world stopped)" in stopped
     calm = legend_texts(plot_timeline(simulate(LinearFlow(name="f", children=[Task(name="a")]))))
     assert calm == ["execute", "critical path"]
+
+
+def _drawn_colour(artist: Any) -> str:
+    if isinstance(artist, Line2D):
+        return to_hex(
+            artist.get_markerfacecolor() if artist.get_marker() != "None" else artist.get_color()
+        )
+    return to_hex(artist.get_facecolor())
+
+
+def test_legend_glyphs_are_in_the_colours_drawn() -> None:
+    """Each legend glyph has the colour (and marker) of the artists it explains."""
+    flow = LinearFlow(
+        name="f",
+        retry=Retry(name="r", controller=Times(attempts=2)),
+        children=[Task(name="w"), Task(name="t", fails_on=[1, 2], revert_fails_on=[2])],
+    )
+    ax = plot_timeline(simulate(flow, strategy="stop_the_world"), at=1)
+    legend = ax.get_legend()
+    glyphs = dict(zip(legend_texts(ax), legend.legend_handles, strict=True))
+    drawn = {
+        "execute": "execute:w:1",
+        "revert": "revert:t:1",
+        "failed execute (x: the failure)": "failure:t:1",
+        "failed revert": "revert_failure:t:2",
+        "instant work (retry controller)": "execute:r:1",
+        "failure resolved: decision": "resolution:",
+        "flow REVERTING (world stopped)": "stopped",
+        "time cursor": "cursor",
+    }
+    assert sorted(glyphs) == sorted([*drawn, "critical path"])
+    for text, gid in drawn.items():
+        artists = by_gid(ax, gid)
+        marks = [a for a in artists if isinstance(a, Line2D) and a.get_marker() != "None"]
+        artist = (marks or artists)[-1]
+        glyph = glyphs[text]
+        assert _drawn_colour(glyph) == _drawn_colour(artist), text
+        if isinstance(artist, Line2D) and isinstance(glyph, Line2D):
+            assert glyph.get_marker() == artist.get_marker(), text
+    # the critical path: an unfilled black outline, as drawn
+    (outline, *_) = [a for a in by_gid(ax, "critical") if isinstance(a, Rectangle)]
+    glyph = glyphs["critical path"]
+    assert (glyph.get_fill(), to_hex(glyph.get_edgecolor())) == (False, "#000000")
+    assert (outline.get_fill(), to_hex(outline.get_edgecolor())) == (False, "#000000")
+
+
+def test_a_never_run_atom_is_labelled() -> None:
+    flow = LinearFlow(name="f", children=[Task(name="a", fails_on=[1]), Task(name="b")])
+    ax = plot_timeline(simulate(flow))
+    (label,) = by_gid(ax, "never-run:")
+    assert (label.get_gid(), label.get_text()) == ("never-run:b", "never ran (PENDING)")
+    assert label.xy == (ax.get_xlim()[0], 1)  # on b's row, at the left edge
+    assert by_gid(plot_timeline(blueprint()), "never-run:") == []
+    assert by_gid(plot_timeline(simulate(flow), lanes="worker"), "never-run:") == []
+
+
+def test_decision_markers_show_the_whole_chain() -> None:
+    r = simulate(examples.load("nested-escalation"))
+    ax = plot_timeline(r)
+    labels = [t.get_text() for t in by_gid(ax, "label:resolution:")]
+    assert labels == [
+        "deploy failed: RETRY (inner)",
+        "deploy failed: REVERT (inner) \N{RIGHTWARDS ARROW} RETRY (outer)",
+    ]
+    flow = LinearFlow(name="f", children=[Task(name="a", fails_on=[1])])
+    (label,) = by_gid(plot_timeline(simulate(flow)), "label:resolution:")
+    assert label.get_text() == "a failed: REVERT_ALL"
+
+
+def _extent(artist: Any) -> tuple[float, float, float, float]:
+    box = artist.get_window_extent()
+    return (box.x0, box.y0, box.x1, box.y1)
+
+
+AT_ZERO = LinearFlow(  # fails at time 0: its decision's label would be centred on the edge
+    name="at-zero",
+    children=[Task(name="a", duration=0, fails_on=[1]), Task(name="b")],
+)
+
+
+@pytest.mark.parametrize("name", [*examples.names(), "at-zero"])
+def test_labels_are_never_cut_by_the_frame(name: str) -> None:
+    """Drawn, every label of a timeline lies within the figure, the labels on the plot
+    (attempts, never ran, decisions) within the axes' width, and every diamond whole."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    flow = AT_ZERO if name == "at-zero" else examples.load(name)
+    ax = plot_timeline(simulate(flow))
+    FigureCanvasAgg(ax.figure).draw()
+    fig_box = (0.0, 0.0, ax.figure.bbox.x1, ax.figure.bbox.y1)
+    ax_box = ax.get_window_extent()
+    labels = [*by_gid(ax, "label:"), *by_gid(ax, "never-run:")]
+    assert labels
+    for text in [*labels, *ax.get_yticklabels(), ax.title, ax.xaxis.label]:
+        x0, y0, x1, y1 = _extent(text)
+        assert fig_box[0] <= x0 and x1 <= fig_box[2] and fig_box[1] <= y0 and y1 <= fig_box[3]
+    for text in labels:
+        x0, _, x1, _ = _extent(text)
+        assert ax_box.x0 <= x0 and x1 <= ax_box.x1, text.get_text()
+    points = ax.figure.dpi / 72
+    for mark in [*by_gid(ax, "execute:"), *by_gid(ax, "critical")]:
+        if isinstance(mark, Line2D):  # a diamond: instant work, or its critical outline
+            x = ax.transData.transform((mark.get_xdata()[0], 0))[0]
+            half = (mark.get_markersize() / 2 + mark.get_markeredgewidth()) * points
+            assert ax_box.x0 <= x - half, mark.get_gid()
+
+
+def _luminance(colour: str, vision: str) -> float:
+    """WCAG relative luminance of ``colour`` as seen with ``vision`` (Machado et al. 2009
+    simulations at full severity, applied in linear RGB)."""
+    matrices = {
+        "normal": ((1, 0, 0), (0, 1, 0), (0, 0, 1)),
+        "protan": (
+            (0.152286, 1.052583, -0.204868),
+            (0.114503, 0.786281, 0.099216),
+            (-0.003882, -0.048116, 1.051998),
+        ),
+        "deutan": (
+            (0.367322, 0.860646, -0.227968),
+            (0.280085, 0.672501, 0.047413),
+            (-0.011820, 0.042940, 0.968881),
+        ),
+        "tritan": (
+            (1.255528, -0.076749, -0.178779),
+            (-0.078411, 0.930809, 0.147602),
+            (0.004733, 0.691367, 0.303900),
+        ),
+    }
+    channels = [int(colour[i : i + 2], 16) / 255 for i in (1, 3, 5)]
+    linear = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+    seen = [
+        min(1.0, max(0.0, sum(m * c for m, c in zip(row, linear, strict=True))))
+        for row in matrices[vision]
+    ]
+    return 0.2126 * seen[0] + 0.7152 * seen[1] + 0.0722 * seen[2]
+
+
+@pytest.mark.parametrize("vision", ["normal", "protan", "deutan", "tritan"])
+def test_failed_execute_and_revert_differ_in_lightness(vision: str) -> None:
+    """A contrast ratio of at least 3 (WCAG's for graphics) between a failed execute and
+    a revert, so the two read apart in greyscale and for colour-blind readers."""
+    lum = sorted((_luminance(COLORS["failure"], vision), _luminance(COLORS["revert"], vision)))
+    assert (lum[1] + 0.05) / (lum[0] + 0.05) >= 3
+    # the old pair (vermillion and orange) fails the same check: the test can fail
+    old = sorted((_luminance("#D55E00", vision), _luminance(COLORS["revert"], vision)))
+    assert (old[1] + 0.05) / (old[0] + 0.05) < 2
 
 
 def test_stop_the_world_shades_the_stopped_time() -> None:

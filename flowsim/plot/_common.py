@@ -56,7 +56,10 @@ COLORS: Mapping[str, str] = MappingProxyType(
     {
         "execute": "#0072B2",  # blue
         "revert": "#E69F00",  # orange
-        "failure": "#D55E00",  # vermillion: a failed execute
+        # a failed execute: dark vermillion (Okabe-Ito's #D55E00 darkened), which keeps a
+        # luminance contrast of 3 or more with the revert orange, also in greyscale and for
+        # protan, deutan and tritan vision (tests/test_plot.py computes it)
+        "failure": "#993300",
         "revert_failure": "#000000",  # black: a failed revert
         "resolution": "#CC79A7",  # reddish purple: a failure resolved; a retry's scope
         "critical": "#000000",  # outline of the critical path
@@ -64,7 +67,8 @@ COLORS: Mapping[str, str] = MappingProxyType(
         "stopped": "#DDDDDD",  # light grey: the flow is REVERTING (stop_the_world)
     }
 )
-"""The colour of each kind of work and mark in a timeline (Okabe-Ito palette)."""
+"""The colour of each kind of work and mark in a timeline (Okabe-Ito palette, the
+failure darkened)."""
 
 STATE_COLORS: Mapping[AtomState, str] = MappingProxyType(
     {

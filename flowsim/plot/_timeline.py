@@ -17,7 +17,7 @@ from matplotlib.patheffects import withStroke
 
 from flowsim.spans import Span, critical_path, spans
 from flowsim.states import FlowState
-from flowsim.trace import Result
+from flowsim.trace import Resolution, Result
 
 from ._common import (
     COLORS,
@@ -41,6 +41,7 @@ _X: dict[str, Any] = {
     "path_effects": [withStroke(linewidth=4, foreground="white")],
 }
 _OUTLINE: dict[str, Any] = {"color": COLORS["critical"], "zorder": 3}
+_LEFT_ROOM = 12.0  # points left of time 0: half a diamond and half its "#1" label
 
 
 def _mark(ax: Axes, x: float, y: float, marker: str, gid: str, **style: Any) -> None:
@@ -110,10 +111,10 @@ def _legend_handle(kind: str) -> Any:
             Patch(facecolor=COLORS["failure"], edgecolor="none"),
             Line2D([], [], linestyle="", marker="x", **_X),
         )
-    if kind == "instant":
-        return Line2D([], [], linestyle="", marker="D", color="#777777", markersize=6)
+    if kind == "instant":  # as drawn: an execute's colour, a white rim
+        return Line2D([], [], linestyle="", marker="D", color=COLORS["execute"], mec="white", ms=6)
     if kind == "critical":
-        return Patch(facecolor="none", edgecolor=COLORS["critical"], linewidth=2)
+        return Patch(fill=False, edgecolor=COLORS["critical"], linewidth=2)
     if kind == "resolution":
         return Line2D([], [], linestyle=":", marker="v", color=COLORS["resolution"])
     return Line2D([], [], color=COLORS["cursor"], linewidth=2)
@@ -160,6 +161,8 @@ def _draw_timeline(
     h = 0.62 if lanes == "atom" else 0.72
     # Roughly how many points one time unit takes, to decide which labels fit.
     per_unit = 0.8 * ax.bbox.width * 72 / ax.figure.dpi / span
+    # Room left of time 0 for half a diamond and its "#1" label, so neither is cut.
+    left = -max(0.015 * span, _LEFT_ROOM / per_unit)
 
     for lo, hi in _stopped(result):
         ax.axvspan(lo, hi, color=COLORS["stopped"], zorder=0, linewidth=0, gid="stopped")
@@ -213,13 +216,15 @@ def _draw_timeline(
             )
             box.set_gid("critical")
             ax.add_patch(box)
-    levels = _draw_resolutions(ax, result, per_unit)
+    if lanes == "atom":
+        _label_never_run(ax, result, {s.name for s in all_spans}, left)
+    levels = _draw_resolutions(ax, result, per_unit, (left, span))
     if at is not None:
         ax.axvline(at, color=COLORS["cursor"], linewidth=2, zorder=7, gid="cursor")
 
     ax.set_yticks(range(len(labels)), labels=labels)
     ax.set_ylim(max(len(labels), 1) - 0.5, -0.5)
-    ax.set_xlim(-0.015 * span, span)
+    ax.set_xlim(left, span)
     ax.set_xlabel("time")
     ax.tick_params(axis="y", length=0)
     ax.grid(axis="x", alpha=0.3)
@@ -230,11 +235,41 @@ def _draw_timeline(
         _legend(ax, [_legend_handle(k) for k in kinds], [_LEGEND_TEXT[k] for k in kinds])
 
 
-def _draw_resolutions(ax: Axes, result: Result, per_unit: float) -> int:
-    """A dotted line, a marker and the decision at the top for each failure resolution.
+def _label_never_run(ax: Axes, result: Result, ran: set[str], left: float) -> None:
+    """Write "never ran" and the atom's final state (PENDING, IGNORE) in an empty row."""
+    for row, name in enumerate(result.compiled.names):
+        if name not in ran:
+            ax.annotate(
+                f"never ran ({result.atom_final_states[name]})",
+                (left, row),
+                xytext=(4, 0),
+                textcoords="offset points",
+                ha="left",
+                va="center",
+                fontsize=8,
+                style="italic",
+                color="#555555",
+                gid=f"never-run:{name}",
+            )
+
+
+def _decisions(r: Resolution) -> str:
+    """What a resolution decided, the whole chain innermost first, then what was applied
+    when that differs from the last decision: ``deploy failed: REVERT (inner) -> RETRY
+    (outer)``, ``B failed: RETRY (checkpoint)``, ``a failed: REVERT_ALL``."""
+    steps = [f"{d} ({name})" for name, d in r.chain]
+    applied = f"{r.action}" + (f" ({r.retry})" if r.retry else "")
+    if not r.chain or (r.chain[-1][1], r.chain[-1][0]) != (r.action, r.retry):
+        steps.append(applied)
+    return f"{r.failed} failed: " + " \N{RIGHTWARDS ARROW} ".join(steps)
+
+
+def _draw_resolutions(ax: Axes, result: Result, per_unit: float, xlim: tuple[float, float]) -> int:
+    """A dotted line, a marker and the decisions at the top for each failure resolution.
 
     Labels that would collide go up a level (three at most; beyond that the label is left
-    out). Returns the number of levels used."""
+    out); a label near either end is moved inwards so the frame never cuts it. Returns
+    the number of levels used."""
     trans = ax.get_xaxis_transform()
     taken: list[list[tuple[float, float]]] = [[], [], []]
     for r in result.resolutions:
@@ -252,9 +287,11 @@ def _draw_resolutions(ax: Axes, result: Result, per_unit: float) -> int:
             clip_on=False,
             zorder=8,
         )
-        text = f"{r.failed} failed: {r.action}" + (f" ({r.retry})" if r.retry else "")
+        text = _decisions(r)
         half = (4.0 * len(text) + 8) / per_unit / 2
-        lo, hi = r.time - half, r.time + half
+        lo_x, hi_x = xlim[0] + half, xlim[1] - half
+        x = min(max(r.time, lo_x), hi_x) if lo_x <= hi_x else (xlim[0] + xlim[1]) / 2
+        lo, hi = x - half, x + half
         level = next(
             (i for i, row in enumerate(taken) if all(hi <= a or b <= lo for a, b in row)), None
         )
@@ -263,7 +300,7 @@ def _draw_resolutions(ax: Axes, result: Result, per_unit: float) -> int:
         taken[level].append((lo, hi))
         ax.annotate(
             text,
-            (r.time, 1.0),
+            (x, 1.0),
             xycoords=trans,
             xytext=(0, 6 + 10 * level),
             textcoords="offset points",
@@ -308,10 +345,12 @@ def plot_timeline(
     Returns
     -------
     matplotlib.axes.Axes
-        Bars: execute blue, revert orange, failed execute vermillion with an ``x`` at the
+        Bars: execute blue, revert orange, failed execute dark vermillion with an ``x`` at the
         failing end, failed revert black; zero-length work (a retry controller's execute)
-        is a diamond. An atom run more than once has its executes labelled ``#attempt``.
-        Failure resolutions are dotted lines with a marker and the decision at the top;
+        is a diamond. An atom run more than once has its executes labelled ``#attempt``;
+        an atom that never ran says so in its row (``never ran (PENDING)``).
+        Failure resolutions are dotted lines with a marker and the decisions at the top,
+        the whole chain innermost first (``deploy failed: REVERT (inner) -> RETRY (outer)``);
         grey bands show when a ``stop_the_world`` flow was REVERTING. The critical path
         (:func:`flowsim.spans.critical_path`: the chain of work the end of the run
         waited for) is outlined in black. A legend explains the marks used.
