@@ -455,15 +455,15 @@ def _compile(flow: Flow, store: dict[str, Any], *, nodes: bool = False) -> Compi
         succ_decl, near_decl, retry_decl = b.succ, b.near, b.retry_of
     n_decl = len(b.atoms)
     indeg = [0] * n_decl
-    for d in range(n_decl):
-        for s in succ_decl[d]:
-            indeg[s] += 1
-    heap = [d for d in range(n_decl) if indeg[d] == 0]
-    heapq.heapify(heap)
+    heap: list[int] = []
     order: list[int] = []
     if all(d < s for d in range(n_decl) for s in succ_decl[d]):
-        heap = []  # declaration order is topological: the loop below would keep it
-        order = list(range(n_decl))
+        order = list(range(n_decl))  # declaration order is topological: the loop would keep it
+    else:
+        for d in range(n_decl):
+            for s in succ_decl[d]:
+                indeg[s] += 1
+        heap = [d for d in range(n_decl) if indeg[d] == 0]
     while heap:
         d = heapq.heappop(heap)
         order.append(d)
