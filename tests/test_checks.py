@@ -104,7 +104,7 @@ def test_reverting_before_a_successor_breaks_reverse_order() -> None:
         (3, "f", "REVERTED", None, None),
     ]
     found = tampered(bad)
-    assert rules(found) == {Rule.REVERSE_ORDER}
+    assert rules(found) == {Rule.REVERSE_ORDER, Rule.WORKER}  # (a took worker 1, 0 was free)
     assert str(found[0]) == "reverse-order: a reverts before b [events #5@2]"
 
 
@@ -253,6 +253,7 @@ def test_an_event_after_the_end_and_flow_transitions() -> None:
     ended_at_once = [(0, "f", "SUCCESS", None, None)]
     assert seen(tampered(ended_at_once)) == [
         (Rule.TRANSITION, "flow PENDING -> SUCCESS is not allowed", [0]),
+        (Rule.UNFINISHED, "a was ready to execute (every predecessor done) and never ran", [0]),
         (Rule.FINAL_STATE, "the flow ends SUCCESS; its atoms say REVERTED", [0]),
     ]
 
@@ -266,7 +267,8 @@ def test_an_empty_trace_never_ran_and_its_violation_has_no_events() -> None:
 def test_atom_transitions_are_the_tables_of_a_task() -> None:
     skipped = [PAIR_ROWS[0], (0, "a", "SUCCESS", 1, 0), *PAIR_ROWS[3:]]
     assert seen(tampered(skipped)) == [
-        (Rule.TRANSITION, "a PENDING -> SUCCESS is not allowed", [1])
+        (Rule.TRANSITION, "a PENDING -> SUCCESS is not allowed", [1]),
+        (Rule.ATTEMPT, "a's event says attempt 1; it has executed 0 time(s)", [1]),
     ]
     # a task is no retry controller: it has no retry round
     rounds = [*PAIR_ROWS[:3], (1, "a", "RETRYING", 1, None), *PAIR_ROWS[3:]]
@@ -319,10 +321,16 @@ def test_capacity_counts_the_tasks_at_work_and_checks_each_worker() -> None:
         (2, "c", "SUCCESS", 1, 2),
         (2, "u", "SUCCESS", None, None),
     ]
+    # worker 0 is free again when c starts: the lowest free worker is the one it takes
     assert seen(trio(off_by_one, workers=2)) == [
-        (Rule.CAPACITY, "c runs on worker 2; the workers are 0..1", [4])
+        (Rule.WORKER, "c starts on worker 2; the lowest free worker is 0", [4]),
+        (Rule.CAPACITY, "c runs on worker 2; the workers are 0..1", [4]),
     ]
-    assert seen(trio(off_by_one, workers=3)) == []
+    assert seen(trio(off_by_one, workers=3)) == [
+        (Rule.WORKER, "c starts on worker 2; the lowest free worker is 0", [4])
+    ]
+    real = check(compile(TRIO), trace("u", off_by_one), options=Options(workers=3), timing=False)
+    assert seen(real) == []  # a real engine numbers its workers its own way
 
 
 def test_a_worker_runs_one_task_at_a_time() -> None:
@@ -339,7 +347,9 @@ def test_a_worker_runs_one_task_at_a_time() -> None:
     ]
     assert seen(trio(shared)) == [
         (Rule.CAPACITY, "worker 0 is still busy with a", [1, 2]),
+        (Rule.WORKER, "b starts on worker 0; the lowest free worker is 1", [2]),
         (Rule.CAPACITY, "worker 0 is still busy with b", [2, 4]),
+        (Rule.WORKER, "c starts on worker 0; the lowest free worker is 1", [4]),
     ]
 
 
@@ -431,16 +441,17 @@ def test_stop_the_world_violations_are_explained() -> None:
     ) == [
         (
             Rule.STOP_THE_WORLD,
-            "B starts REVERTING while the flow is RUNNING, not REVERTING",
-            [0, 8],
-        ),
-        (
-            Rule.STOP_THE_WORLD,
             "checkpoint starts RETRYING while the flow is RUNNING, not REVERTING",
             [0, 10],
         ),
         (Rule.STOP_THE_WORLD, "B starts REVERTING while executes still run", [4, 8]),
         (Rule.STOP_THE_WORLD, "checkpoint starts RETRYING while executes still run", [4, 10]),
+        (
+            Rule.STOP_THE_WORLD,
+            "B starts REVERTING after B's failure, but the world was not stopped "
+            "(the flow never went REVERTING)",
+            [7, 8],
+        ),
     ]
     stw = simulate(blueprint(), strategy="stop_the_world")
     assert seen(check(stw.compiled, stw.trace, options=Options())) == [
@@ -454,7 +465,14 @@ def test_stop_the_world_violations_are_explained() -> None:
     early = rows(stw)
     early[16], early[17] = early[17], early[16]  # B runs again before the world resumes
     found = check(stw.compiled, trace("blueprint", early, stw), options=stw.options)
-    assert seen(found) == [(Rule.STOP_THE_WORLD, "B executes while the world is stopped", [8, 16])]
+    assert seen(found) == [
+        (Rule.STOP_THE_WORLD, "B executes while the world is stopped", [8, 16]),
+        (
+            Rule.STOP_THE_WORLD,
+            "the flow is RUNNING again while B (RUNNING) has not finished",
+            [16, 17],
+        ),
+    ]
 
 
 BLUEPRINT = simulate(blueprint())  # B fails once; checkpoint retries it
@@ -479,6 +497,12 @@ def test_retry_rounds_are_decided_ordered_and_reset_their_scope() -> None:
         *BP[12:],
     ]
     assert blueprint_check(early) == [
+        (
+            Rule.SAME_TIME,
+            "checkpoint starts after B at t=3, but comes first "
+            "(reverts and retry rounds, then higher priority, then compile order)",
+            [8, 9],
+        ),
         (Rule.REVERSE_ORDER, "checkpoint starts a retry round before B reverted", [9]),
         (Rule.RESET, "B is reset at t=4, not at its retry round's time t=3", [11]),
     ]
@@ -494,7 +518,7 @@ def test_retry_rounds_are_decided_ordered_and_reset_their_scope() -> None:
     ]
     again: list[Row] = [
         *BP[:16],
-        (6, "checkpoint", "RETRYING", 1, None),  # a second round nobody decided
+        (6, "checkpoint", "RETRYING", 2, None),  # a second round nobody decided
         (6, "checkpoint", "RUNNING", 3, None),
         (6, "checkpoint", "SUCCESS", 3, None),
         *BP[16:],
@@ -897,7 +921,10 @@ def test_an_ignored_retry_controller_is_not_asked() -> None:
         (2, "g", "REVERTED", None, None),
     ]
     revert_all = Resolution(1, 3, "t", (), Decision.REVERT_ALL, None, ("r", "t"))
-    assert check(compile(flat), Trace("g", trace("g", only).events, (revert_all,))) == []
+    # (no decider here says no to r: the decider rule says so, and nothing else is wrong)
+    assert seen(check(compile(flat), Trace("g", trace("g", only).events, (revert_all,)))) == [
+        (Rule.DECIDER, "r is ignored, but no decider says no to it", [1])
+    ]
     inner = LinearFlow(
         name="s",
         retry=Retry(name="r", controller=AlwaysRevert()),
@@ -921,7 +948,9 @@ def test_an_ignored_retry_controller_is_not_asked() -> None:
     ]
     chain = (("r", Decision.REVERT),)
     up = Resolution(1, 5, "t", chain, Decision.REVERT_ALL, None, ("o", "r", "t"))
-    assert check(compile(nested), Trace("h", trace("h", above).events, (up,))) == []
+    assert seen(check(compile(nested), Trace("h", trace("h", above).events, (up,)))) == [
+        (Rule.DECIDER, "o is ignored, but no decider says no to it", [1])
+    ]
     # a decider that ignores a retried subflow's controller: its parent is asked instead
     sub = LinearFlow(
         name="sub",
@@ -950,6 +979,12 @@ def test_a_retry_round_is_its_controllers_own_and_ends_when_it_runs_again() -> N
     assert seen(check(n.compiled, trace("root", early))) == [
         (Rule.TRANSITION, "R2 REVERTED -> RETRYING is not allowed", [23]),
         (Rule.RESET, "R2 starts a retry round it did not decide", [23]),
+        (
+            Rule.SAME_TIME,
+            "R1 starts after R2 at t=6, but comes first "
+            "(reverts and retry rounds, then higher priority, then compile order)",
+            [23, 24],
+        ),
         (Rule.REVERSE_ORDER, "R1 starts a retry round before R2 reverted", [24]),
         (Rule.TRANSITION, "R2 RETRYING -> PENDING is not allowed", [26]),
     ]

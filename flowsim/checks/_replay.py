@@ -32,8 +32,11 @@ from flowsim.timing import Exponential, LogNormal, Uniform, atom_random, pick_du
 from flowsim.trace import Event, Resolution
 
 from . import oracle
+from ._deciders import DeciderWatch
+from ._order import SameTime
 from ._reach import Closed
 from ._rules import Rule, Violation
+from ._stw import StopTheWorld
 
 A = AtomState
 _DONE_BEFORE = frozenset({A.SUCCESS, A.IGNORE})  # what a predecessor must be
@@ -135,6 +138,10 @@ class _Replay:
         self.every_name: frozenset[str] | None = None  # a REVERT_ALL's scope, made once
         self.stw = options.strategy is Strategy.STOP_THE_WORLD
         self.index = dict(c.index)  # (a plain dict: the fastest lookup per event)
+        self.decide = DeciderWatch(self)
+        self.miscounted: set[int] = set()  # atoms flagged for a wrong attempt
+        self.same = SameTime(self) if timing else None
+        self.stop = StopTheWorld(self) if self.stw else None
 
     # ---------------------------------------------------------------- helpers
     def flag(self, rule: Rule, message: str, *events: Event | None) -> None:
@@ -239,10 +246,16 @@ class _Replay:
             a = c.index[name]
             self.marked[a] = True
             self.round_due[a] = False
+        if self.stop is not None:
+            self.stop.failed(e)
 
     # ---------------------------------------------------------------- the end
     def finish(self) -> None:
         c = self.c
+        if self.stop is not None:
+            self.stop.finish()
+        if self.decide.atoms or self.decide.due:
+            self.decide.settle(None, "at the end")
         for span in self.spans.values():
             self.flag(
                 Rule.UNFINISHED,
@@ -265,6 +278,16 @@ class _Replay:
                         f"{e.time:g} must revert {sorted(must)}; never reverted: "
                         f"{', '.join(left)}",
                         e,
+                    )
+        if self.halt is None and self.flow in _FINAL:
+            for i, s in enumerate(self.state):
+                ready = s is A.PENDING and not self.marked[i] and self.done.all_good(i)
+                if ready and (not c.deciders[i] or self.decide.voting(i) is None):
+                    self.flag(
+                        Rule.UNFINISHED,
+                        f"{c.names[i]} was ready to execute (every predecessor done) "
+                        "and never ran",
+                        self.flow_event,
                     )
         if self.recorded:
             for seq, res in sorted(self.recorded.items()):
@@ -312,6 +335,13 @@ class _Replay:
                 )
             if ended is not None:
                 self.flag(Rule.TIME, "an event after the flow's final state", ended, e)
+            if (
+                self.timing
+                and previous is not None
+                and e.time > previous.time
+                and (self.decide.atoms or self.decide.due)
+            ):
+                self.decide.settle(e, f"when time moves on to t={e.time:g}")
             previous = e
             if e.subject == "flow":
                 self.on_flow(e)
@@ -336,6 +366,8 @@ class _Replay:
                 self.flow_event,
                 e,
             )
+        if self.stop is not None:
+            self.stop.flow(self.flow, new, e)
         self.flow, self.flow_event = new, e
 
     def on_atom(self, e: Event) -> None:
@@ -348,10 +380,20 @@ class _Replay:
             new = AtomState(e.state)  # (its error)
         if (old, new) not in (RETRY_TRANSITIONS if c.is_retry[i] else TASK_TRANSITIONS):
             self.flag(Rule.TRANSITION, f"{e.name} {old} -> {new} is not allowed", e)
-        if (self.halt is not None or self.stw) and (
-            (new in _BUSY and new is not A.RUNNING) or (new is A.RUNNING and old is not A.RETRYING)
-        ):
-            self.starting(e, new)
+        starts = (new in _BUSY and new is not A.RUNNING) or (
+            new is A.RUNNING and old is not A.RETRYING
+        )
+        if starts:
+            if self.decide.atoms or self.decide.due:
+                self.decide.settle(e, f"when {e.name} starts")
+            if new is A.RUNNING:
+                self.decide.executes(i, e)
+            if self.halt is not None:
+                self.flag(Rule.HALT, f"{e.name} starts after an unresolved failure", self.halt, e)
+            if self.stop is not None:
+                self.stop.starts(e, new)
+        elif new is A.IGNORE and old is A.PENDING:
+            self.decide.ignored(i, e)
         self.state[i] = new  # and the closures that read it (set_state(), written out)
         done, clear = self.done, self.clear
         good = new in _DONE_BEFORE
@@ -376,36 +418,14 @@ class _Replay:
             self.ends(i, e, new)
         elif new is A.PENDING:
             self.reset(i, e)
-
-    def starting(self, e: Event, new: AtomState) -> None:
-        """Checks common to every start (``new``: RUNNING, REVERTING or RETRYING): halt,
-        stop_the_world."""
-        if self.halt is not None:
-            self.flag(Rule.HALT, f"{e.name} starts after an unresolved failure", self.halt, e)
-        if self.options.strategy is Strategy.STOP_THE_WORLD:
-            if new is A.RUNNING and self.flow is FlowState.REVERTING:
-                self.flag(
-                    Rule.STOP_THE_WORLD,
-                    f"{e.name} executes while the world is stopped",
-                    self.flow_event,
-                    e,
-                )
-            if new is not A.RUNNING and self.flow is not FlowState.REVERTING:
-                self.flag(
-                    Rule.STOP_THE_WORLD,
-                    f"{e.name} starts {new} while the flow is {self.flow}, not REVERTING",
-                    self.flow_event,
-                    e,
-                )
-            if new is not A.RUNNING and self.executes_at_work:
-                busy = [s.start for s in self.spans.values() if s.execute]
-                if busy:
-                    self.flag(
-                        Rule.STOP_THE_WORLD,
-                        f"{e.name} starts {new} while executes still run",
-                        *busy,
-                        e,
-                    )
+        if e.attempt is not None and e.attempt != self.execs[i] and i not in self.miscounted:
+            self.miscounted.add(i)  # (once an atom: every later event would repeat it)
+            self.flag(
+                Rule.ATTEMPT,
+                f"{e.name}'s event says attempt {e.attempt}; it has executed "
+                f"{self.execs[i]} time(s)",
+                e,
+            )
 
     def begin(
         self, i: int, e: Event, execute: bool, duration: float | None, fails: bool | None
@@ -422,6 +442,8 @@ class _Replay:
                     e,
                 )
             if w is not None:
+                if self.same is not None:
+                    self.same.worker(e, self.worker_of)
                 if limit is not None and not 0 <= w < limit:
                     self.flag(
                         Rule.CAPACITY,
@@ -460,6 +482,8 @@ class _Replay:
             if left:
                 self.flag(Rule.RESET, f"{e.name}'s retry round did not reset {', '.join(left)}", e)
             self.round = None
+        elif self.same is not None:
+            self.same.starts(i, e, True)
         self.execs[i] += 1
         bound = self.bound[i]
         if bound is not None and self.execs[i] > bound and not self.over_bound[i]:
@@ -505,6 +529,8 @@ class _Replay:
                 )
         self.owner[i] = None
         self.revs[i] += 1
+        if self.same is not None:
+            self.same.starts(i, e, False)
         duration = fails = None
         if self.timing:
             atom = c.atoms[i]
@@ -533,6 +559,8 @@ class _Replay:
             )
         if not self.round_due[r]:
             self.flag(Rule.RESET, f"{e.name} starts a retry round it did not decide", e)
+        if self.same is not None:
+            self.same.starts(r, e, False)
         for a in (r, *scope):  # the round sets every intention in its scope to EXECUTE
             self.round_due[a] = False
             self.marked[a] = False
@@ -566,6 +594,8 @@ class _Replay:
         self.tasks_at_work -= not c.is_retry[i]
         self.executes_at_work -= span.execute
         start = span.start
+        if self.same is not None:
+            self.same.ends(start, e)
         w = start.worker
         if w is not None and self.worker_of.get(w) == i:
             del self.worker_of[w]

@@ -30,6 +30,10 @@ class Rule(StrEnum):
     STOP_THE_WORLD = "stop-the-world"  # the baseline's waiting rules
     RETRY_BOUND = "retry-bound"  # executions within the attempts the retries allow
     FINAL_STATE = "final-state"  # the flow's final state follows from its atoms
+    DECIDER = "decider"  # an atom is IGNOREd exactly when a decider says so, when it says
+    ATTEMPT = "attempt"  # an atom event's attempt is its number of executes so far
+    SAME_TIME = "same-time"  # same-time completions in start order; starts in their order
+    WORKER = "worker"  # a task takes the lowest free worker
 
 
 @dataclass(frozen=True, slots=True)
