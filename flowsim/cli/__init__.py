@@ -249,10 +249,8 @@ def _run(args: argparse.Namespace) -> int:
     picture_format = _picture_format(args.plot) if args.plot is not None else None
     out = _outputs(args)
     if args.html is not None:
-        try:
-            from flowsim.plot import interactive
-        except ImportError as exc:
-            raise ScenarioError(str(exc), where="--html") from None
+        require("bokeh", what="--html", extra="interactive", library="Bokeh")
+        from flowsim.plot import interactive
     scenario = _scenario_arg(args.scenario)
     try:
         result = simulate(scenario, **overrides)

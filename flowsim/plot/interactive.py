@@ -52,6 +52,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from flowsim.errors import missing
+
 try:
     from bokeh.embed import file_html
     from bokeh.models import (
@@ -63,9 +65,9 @@ try:
     from bokeh.models.annotations.legends import Legend, LegendItem
     from bokeh.plotting import figure
     from bokeh.resources import INLINE, Resources
-except ImportError:
-    raise ImportError(
-        'flowsim.plot.interactive needs Bokeh: pip install "flowsim[interactive]"'
+except ModuleNotFoundError as exc:
+    raise missing(
+        exc, what="flowsim.plot.interactive", extra="interactive", library="Bokeh"
     ) from None
 
 from flowsim.spans import Span, critical_path, spans
@@ -204,7 +206,9 @@ def _resolution_columns(result: Result) -> dict[str, list[Any]]:
         "action": [str(r.action) + (f" ({r.retry})" if r.retry else "") for r in rs],
         "chain": [", ".join(f"{n}: {d}" for n, d in r.chain) or "-" for r in rs],
         "scope": [", ".join(r.scope) or "-" for r in rs],
-        "label": [f"{r.failed} failed: {r.action}" for r in rs],
+        "label": [
+            f"{r.failed} failed: {r.action}" + (f" ({r.retry})" if r.retry else "") for r in rs
+        ],
     }
 
 
@@ -368,7 +372,7 @@ def timeline(result: Result, *, lanes: str = "atom") -> Any:
         source=decisions,
         x0="time",
         x1="time",
-        y0=-0.75,
+        y0=-0.5,  # from the first row down: the marker above it has its own hover
         y1=rows - 0.5,
         line_color=COLORS["resolution"],
         line_dash="dotted",
