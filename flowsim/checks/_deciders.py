@@ -114,7 +114,8 @@ class DeciderWatch:
         names = r.c.names
         starting = -1 if e is None or e.subject != "atom" else r.index[e.name]
         for j, (root, ignore) in sorted(self.due.items()):
-            if j != starting:
+            if j != starting and j not in self.late:
+                self.late.add(j)  # (its IGNORE, if it comes, is still explained)
                 r.flag(
                     Rule.DECIDER,
                     f"the decider that ignored {names[root]} also ignores {names[j]}, "
@@ -122,7 +123,6 @@ class DeciderWatch:
                     ignore,
                     e,
                 )
-                del self.due[j]
         for i in self.atoms:
             if i in self.late or i == starting:
                 continue

@@ -47,15 +47,18 @@ class StopTheWorld:
                     e,
                 )
             self.due = None
-        elif old is FlowState.REVERTING and new is FlowState.RUNNING and r.spans:
+        elif old is FlowState.REVERTING and new is FlowState.RUNNING:
             busy = sorted(r.spans.values(), key=lambda s: s.start.seq)
-            names = ", ".join(f"{s.start.name} ({s.start.state})" for s in busy)
-            r.flag(
-                Rule.STOP_THE_WORLD,
-                f"the flow is RUNNING again while {names} has not finished",
-                *(s.start for s in busy),
-                e,
-            )
+            left = [f"{s.start.name} ({s.start.state})" for s in busy]
+            if r.round is not None:  # RETRYING, its controller's execute not begun
+                left.append(f"{r.c.names[r.round[0]]}'s retry round")
+            if left:
+                r.flag(
+                    Rule.STOP_THE_WORLD,
+                    f"the flow is RUNNING again while {', '.join(left)} has not finished",
+                    *(s.start for s in busy),
+                    e,
+                )
 
     def starts(self, e: Event, new: AtomState) -> None:
         """``e`` starts work: ``new`` is RUNNING, REVERTING or RETRYING."""

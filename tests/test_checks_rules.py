@@ -1,0 +1,287 @@
+"""The checker's rules on deciders, attempts, same-time order, workers and stop_the_world:
+the engine's own traces are clean (with revert failures and never_resolve too), and each
+tampered trace is explained exactly."""
+
+from __future__ import annotations
+
+from test_checks import Row, rows, seen, trace
+
+from flowsim import (
+    GraphFlow,
+    LinearFlow,
+    Link,
+    Retry,
+    Task,
+    Times,
+    UnorderedFlow,
+    simulate,
+)
+from flowsim.checks import Rule, check
+
+# a, then b behind a decider that says no (depth atom); c after a, unaffected
+DECIDED = GraphFlow(
+    name="g",
+    children=[Task(name="a"), Task(name="b"), Task(name="c")],
+    links=[
+        Link(source="a", target="b", decider=False, depth="atom"),
+        Link(source="a", target="c"),
+    ],
+)
+
+
+def test_decided_runs_are_clean_after_a_revert_failure_and_with_never_resolve() -> None:
+    r = simulate(DECIDED)
+    assert rows(r) == [
+        (0, "g", "RUNNING", None, None),
+        (0, "a", "RUNNING", 1, 0),
+        (1, "a", "SUCCESS", 1, 0),
+        (1, "b", "IGNORE", 0, None),
+        (1, "c", "RUNNING", 1, 0),
+        (2, "c", "SUCCESS", 1, 0),
+        (2, "g", "SUCCESS", None, None),
+    ]
+    assert check(r) == []
+    # a checkpointed task fails and its revert fails: b is still ignored when a is done
+    retried = LinearFlow(
+        name="s",
+        retry=Retry(name="r", controller=Times(attempts=2)),
+        children=[Task(name="x", fails_on=[1], revert_fails_on=[1])],
+    )
+    halted = GraphFlow(
+        name="g",
+        children=[Task(name="a", duration=2.0), Task(name="b"), retried],
+        links=[Link(source="a", target="b", decider=False, depth="atom")],
+    )
+    r = simulate(halted)
+    assert [(e.time, e.name, str(e.state)) for e in r.events if e.name in ("a", "b")] == [
+        (0, "a", "RUNNING"),
+        (2, "a", "SUCCESS"),
+        (2, "b", "IGNORE"),
+    ]
+    assert check(r) == []
+    assert check(simulate(halted, never_resolve=True)) == []
+
+
+def tampered(changed: list[Row]) -> list[tuple[Rule, str, list[int]]]:
+    return seen(check(simulate(DECIDED).compiled, trace("g", changed)))
+
+
+def test_an_atom_a_decider_says_no_to_must_not_execute() -> None:
+    ran = [
+        (0, "g", "RUNNING", None, None),
+        (0, "a", "RUNNING", 1, 0),
+        (1, "a", "SUCCESS", 1, 0),
+        (1, "b", "RUNNING", 1, 0),
+        (1, "c", "RUNNING", 1, 1),
+        (2, "b", "SUCCESS", 1, 0),
+        (2, "c", "SUCCESS", 1, 1),
+        (2, "g", "SUCCESS", None, None),
+    ]
+    assert tampered(ran) == [
+        (
+            Rule.DECIDER,
+            "b executes, but a decider on a link into it says no: it must be IGNORE",
+            [3],
+        )
+    ]
+
+
+def test_an_ignore_nothing_decided_and_an_ignore_left_late() -> None:
+    unexplained = [
+        (0, "g", "RUNNING", None, None),
+        (0, "a", "RUNNING", 1, 0),
+        (0, "c", "IGNORE", 0, None),  # c's only link says yes
+        (1, "a", "SUCCESS", 1, 0),
+        (1, "b", "IGNORE", 0, None),
+        (1, "g", "SUCCESS", None, None),
+    ]
+    assert tampered(unexplained) == [
+        (Rule.DECIDER, "c is ignored, but no decider says no to it", [2])
+    ]
+    late = [
+        (0, "g", "RUNNING", None, None),
+        (0, "a", "RUNNING", 1, 0),
+        (1, "a", "SUCCESS", 1, 0),
+        (1, "c", "RUNNING", 1, 0),  # b is ready and decided: it is ignored first
+        (2, "c", "SUCCESS", 1, 0),
+        (2, "b", "IGNORE", 0, None),
+        (2, "g", "SUCCESS", None, None),
+    ]
+    assert tampered(late) == [
+        (
+            Rule.DECIDER,
+            "b is ready to execute and a decider on a link into it says no, but it is still "
+            "PENDING when c starts",
+            [3],
+        )
+    ]
+    never = [*late[:5], late[6]]
+    assert tampered(never) == [
+        (
+            Rule.DECIDER,
+            "b is ready to execute and a decider on a link into it says no, but it is still "
+            "PENDING when c starts",
+            [3],
+        ),
+        (Rule.FINAL_STATE, "the flow ends SUCCESS; its atoms say REVERTED", [5]),
+    ]
+
+
+def test_a_wider_depth_ignores_its_whole_reach_before_anything_else_starts() -> None:
+    flow = GraphFlow(
+        name="g",
+        children=[Task(name="a"), Task(name="b"), Task(name="d"), Task(name="c")],
+        links=[
+            Link(source="a", target="b", decider=False, depth="neighbors"),
+            Link(source="b", target="d"),
+            Link(source="a", target="c"),
+        ],
+    )
+    r = simulate(flow)
+    assert [(e.name, str(e.state)) for e in r.events][3:6] == [
+        ("b", "IGNORE"),
+        ("d", "IGNORE"),
+        ("c", "RUNNING"),
+    ]
+    assert check(r) == []
+    moved = rows(r)
+    moved[4], moved[5] = moved[5], moved[4]  # d's IGNORE after c starts
+    assert seen(check(r.compiled, trace("g", moved))) == [
+        (
+            Rule.DECIDER,
+            "the decider that ignored b also ignores d, which is still PENDING when c starts",
+            [3, 4],
+        )
+    ]
+
+
+def test_an_events_attempt_is_its_executes_so_far() -> None:
+    r = simulate(LinearFlow(name="f", children=[Task(name="a")]))
+    wrong = rows(r)
+    wrong[2] = (1, "a", "SUCCESS", 2, 0)
+    assert seen(check(r.compiled, trace("f", wrong))) == [
+        (Rule.ATTEMPT, "a's event says attempt 2; it has executed 1 time(s)", [2])
+    ]
+
+
+PRIORITIES = UnorderedFlow(
+    name="u", children=[Task(name="a"), Task(name="b", priority=1), Task(name="c")]
+)
+
+
+def test_same_time_starts_and_completions_follow_the_same_time_rule() -> None:
+    r = simulate(PRIORITIES, workers=2)
+    assert rows(r) == [
+        (0, "u", "RUNNING", None, None),
+        (0, "b", "RUNNING", 1, 0),  # higher priority first
+        (0, "a", "RUNNING", 1, 1),
+        (1, "b", "SUCCESS", 1, 0),  # completions in start order
+        (1, "a", "SUCCESS", 1, 1),
+        (1, "c", "RUNNING", 1, 0),
+        (2, "c", "SUCCESS", 1, 0),
+        (2, "u", "SUCCESS", None, None),
+    ]
+    assert check(r) == []
+    started = rows(r)
+    started[1], started[2] = (0, "a", "RUNNING", 1, 0), (0, "b", "RUNNING", 1, 1)
+    started[3], started[4] = (1, "a", "SUCCESS", 1, 0), (1, "b", "SUCCESS", 1, 1)
+    assert seen(check(r.compiled, trace("u", started), options=r.options)) == [
+        (
+            Rule.SAME_TIME,
+            "b starts after a at t=0, but comes first "
+            "(reverts and retry rounds, then higher priority, then compile order)",
+            [1, 2],
+        )
+    ]
+    ended = rows(r)
+    ended[3], ended[4] = ended[4], ended[3]
+    assert seen(check(r.compiled, trace("u", ended), options=r.options)) == [
+        (Rule.SAME_TIME, "b's completion comes after a's at t=1, but b started first", [3, 4])
+    ]
+    # a real engine's clock and worker numbers are its own: by event order both are fine
+    assert check(r.compiled, trace("u", started), options=r.options, timing=False) == []
+    assert check(r.compiled, trace("u", ended), options=r.options, timing=False) == []
+
+
+CHECKPOINTED = LinearFlow(
+    name="f",
+    children=[
+        UnorderedFlow(
+            name="s",
+            retry=Retry(name="r", controller=Times(attempts=2)),
+            children=[Task(name="a", fails_on=[1]), Task(name="b", duration=3.0)],
+        )
+    ],
+)
+
+
+def test_stop_the_world_stays_stopped_until_the_retry_round_has_finished() -> None:
+    r = simulate(CHECKPOINTED, strategy="stop_the_world")
+    assert [(e.time, e.name, str(e.state)) for e in r.events] == [
+        (0, "f", "RUNNING"),
+        (0, "r", "RUNNING"),
+        (0, "r", "SUCCESS"),
+        (0, "a", "RUNNING"),
+        (0, "b", "RUNNING"),
+        (1, "a", "FAILURE"),
+        (1, "f", "REVERTING"),
+        (3, "b", "SUCCESS"),
+        (3, "a", "REVERTING"),
+        (3, "b", "REVERTING"),
+        (4, "a", "REVERTED"),
+        (4, "b", "REVERTED"),
+        (4, "r", "RETRYING"),
+        (4, "a", "PENDING"),
+        (4, "b", "PENDING"),
+        (4, "r", "RUNNING"),
+        (4, "r", "SUCCESS"),
+        (4, "f", "RUNNING"),
+        (4, "a", "RUNNING"),
+        (4, "b", "RUNNING"),
+        (5, "a", "SUCCESS"),
+        (7, "b", "SUCCESS"),
+        (7, "f", "SUCCESS"),
+    ]
+    assert check(r) == []
+    early = rows(r)
+    early.insert(15, early.pop(17))  # RUNNING again before the controller's execute
+    assert seen(check(r.compiled, trace("f", early), options=r.options)) == [
+        (
+            Rule.STOP_THE_WORLD,
+            "the flow is RUNNING again while r's retry round has not finished",
+            [15],
+        )
+    ]
+    late = rows(r)
+    late.insert(7, late.pop(6))  # the world stops only when b is done
+    late = [
+        (3, n, s, a, w) if n == "f" and s == "REVERTING" else (t, n, s, a, w)
+        for t, n, s, a, w in late
+    ]
+    assert seen(check(r.compiled, trace("f", late), options=r.options)) == [
+        (
+            Rule.STOP_THE_WORLD,
+            "the world stops at t=3, not when a failed (t=1)",
+            [5, 7],
+        )
+    ]
+    # the flow never reports REVERTING (nor RUNNING again): the world never stopped
+    never = [row for row in rows(r) if row[1] != "f" or row[2] != "REVERTING" and row[0] != 4]
+    assert seen(check(r.compiled, trace("f", never), options=r.options)) == [
+        (
+            Rule.STOP_THE_WORLD,
+            "b starts REVERTING while the flow is RUNNING, not REVERTING",
+            [0, 8],
+        ),
+        (
+            Rule.STOP_THE_WORLD,
+            "r starts RETRYING while the flow is RUNNING, not REVERTING",
+            [0, 11],
+        ),
+        (
+            Rule.STOP_THE_WORLD,
+            "a starts REVERTING after a's failure, but the world was not stopped "
+            "(the flow never went REVERTING)",
+            [5, 7],
+        ),
+    ]
