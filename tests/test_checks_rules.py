@@ -266,7 +266,7 @@ def test_stop_the_world_stays_stopped_until_the_retry_round_has_finished() -> No
         )
     ]
     # the flow never reports REVERTING (nor RUNNING again): the world never stopped
-    never = [row for row in rows(r) if row[1] != "f" or row[2] != "REVERTING" and row[0] != 4]
+    never = [row for row in rows(r) if row[1] != "f" or (row[2] != "REVERTING" and row[0] != 4)]
     assert seen(check(r.compiled, trace("f", never), options=r.options)) == [
         (
             Rule.STOP_THE_WORLD,
