@@ -1,4 +1,4 @@
-"""The explorer as a person sees it, in a real browser.
+"""The explorer and the blueprint notebook as a person sees them, in a real browser.
 
 ``notebooks/02_explorer.ipynb`` is executed with its widget state stored, exported to
 static HTML (nbconvert's lab template) and opened in headless Chromium, driven by
@@ -9,6 +9,11 @@ points at them; an HTTP server on 127.0.0.1 serves the page and the scripts, and
 request for another host is refused (and listed). The test takes screenshots into
 ``build/browser/`` and asserts from the DOM that the widgets rendered and the timeline
 and flow images loaded.
+
+``notebooks/01_blueprint.ipynb`` is executed and exported the same way (it has no widgets,
+so it needs only require.js): the test asserts that every picture loaded, the rich display of a
+``Result`` among them, and screenshots that display (``build/browser/01_blueprint_result.png``,
+the picture in ``docs/rich-result.png``).
 
 Where Chromium, Playwright or npm is missing the test is skipped, saying so; with
 ``FLOWSIM_REQUIRE_BROWSER=1`` (as ``.ci/run`` sets) it fails instead.
@@ -35,6 +40,7 @@ from nbconvert import HTMLExporter
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOK = ROOT / "notebooks" / "02_explorer.ipynb"
+BLUEPRINT = ROOT / "notebooks" / "01_blueprint.ipynb"
 OUT = ROOT / "build" / "browser"
 VENDOR = OUT / "vendor"
 # Pinned: the page is rendered by exactly these (html-manager 1.x renders ipywidgets 8).
@@ -244,3 +250,68 @@ def test_the_explorer_renders_in_headless_chromium(served: str) -> None:
     ):
         assert line in text
     assert (OUT / "02_explorer.png").stat().st_size > 10_000
+
+
+OUTPUT_IMAGES = """() => [...document.querySelectorAll('.jp-OutputArea-output img')]
+    .map(img => [img.complete && img.naturalWidth > 0, img.naturalWidth, img.alt])"""
+
+
+def test_the_blueprint_notebook_shows_its_pictures_in_headless_chromium(served: str) -> None:
+    """Notebook 01 as a reader sees it exported: six pictures, every one loaded (the two
+    timelines first, the graph, the Result's rich display, the graphs at t=3.5, the
+    costs), the Result's summary in words, no script error, no network."""
+    browser_path = chromium()
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        unavailable("Playwright for Python is not installed (pip install playwright)")
+    notebook = nbformat.read(BLUEPRINT, as_version=4)
+    NotebookClient(
+        notebook,
+        timeout=120,
+        kernel_name="python3",
+        resources={"metadata": {"path": str(BLUEPRINT.parent)}},
+    ).execute()
+    widget_scripts()  # the page asks for require.js even without widgets: serve it here
+    exporter = HTMLExporter(template_name="lab", require_js_url="vendor/require.js")
+    body, _ = exporter.from_notebook_node(notebook)
+    OUT.mkdir(parents=True, exist_ok=True)
+    (OUT / "01_blueprint.html").write_text(body, encoding="utf-8")
+    allowed = {str(exporter.mathjax_url)}
+    errors: list[str] = []
+    refused: list[str] = []
+
+    def only_local(route: Any) -> None:
+        if route.request.url.startswith(served):
+            route.continue_()
+        else:
+            refused.append(route.request.url)
+            route.abort()
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=browser_path, args=CHROMIUM_FLAGS)
+        try:
+            page = browser.new_page(viewport={"width": 1100, "height": 900})
+            page.on("pageerror", lambda error: errors.append(str(error)))
+            page.route("**/*", only_local)
+            page.goto(f"{served}/01_blueprint.html", wait_until="load")
+            images = page.evaluate(OUTPUT_IMAGES)
+            result = page.locator(".jp-OutputArea-output:has(.flowsim-result)")
+            result.screenshot(path=str(OUT / "01_blueprint_result.png"))
+            summary = result.inner_text()
+            page.screenshot(path=str(OUT / "01_blueprint.png"), full_page=True)
+        finally:
+            browser.close()
+
+    assert errors == [], f"JavaScript errors in the page: {errors}"
+    assert set(refused) <= allowed, f"the page needed the network: {refused}"
+    plain = "No description has been provided for this image"  # nbconvert's alt text
+    alts = [plain, plain, "timeline of blueprint", plain, plain, plain]
+    assert [alt for _, _, alt in images] == alts
+    assert all(loaded and width >= 300 for loaded, width, _ in images), images
+    assert summary == (
+        "Result of blueprint: SUCCESS, makespan 7 (smart, unlimited workers, seed 0)\n\n"
+        "4 atoms: 4 SUCCESS; 6 executes, 1 revert, wasted work 2; 18 events, 1 resolution\n\n"
+        "time\tfailed\tchain (innermost first)\taction\tscope\n"
+        "3\tB\tcheckpoint: RETRY\tRETRY checkpoint\tB"
+    )
