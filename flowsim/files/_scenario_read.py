@@ -46,6 +46,9 @@ from ._json import (
     _show,
 )
 
+_LINK_KEY_SET = frozenset(_LINK_KEYS)
+_DEPTHS: dict[str, Depth] = {d.value: d for d in Depth}
+
 
 @dataclass(frozen=True, slots=True)
 class _Seen:
@@ -57,8 +60,13 @@ class _Seen:
 class _PendingLink:
     flow: str
     children: tuple[str, ...]
-    path: str
+    links_path: str  # the flow's links list; the link is item ``index`` of it
+    index: int
     link: Link
+
+    @property
+    def path(self) -> str:
+        return f"{self.links_path}[{self.index}]"
 
 
 @dataclass(slots=True)
@@ -228,9 +236,24 @@ class _Reader(_JsonReader):
             self.fail(f"{path}.links", f"expected a list of links; got {_show(raw_links)}")
         links = []
         child_names = tuple(c.name for c in children)
+        links_path = f"{path}.links"
+        pending = self.links.append
         for i, raw in enumerate(raw_links):
-            link = self.link(raw, f"{path}.links[{i}]")
-            self.links.append(_PendingLink(name, child_names, f"{path}.links[{i}]", link))
+            if (  # the common case, first: a well-formed link, read with no JSON paths made
+                type(raw) is dict  # (not _DuplicateKeys)
+                and raw.keys() <= _LINK_KEY_SET
+                and type(source := raw.get("source")) is str
+                and type(target := raw.get("target")) is str
+                and source.strip()
+                and target.strip()
+                and type(decider := raw.get("decider", True)) is bool
+                and type(raw_depth := raw.get("depth", "all")) is str
+                and (depth := _DEPTHS.get(raw_depth)) is not None
+            ):
+                link = Link(source=source, target=target, decider=decider, depth=depth)
+            else:
+                link = self.link(raw, f"{links_path}[{i}]")
+            pending(_PendingLink(name, child_names, links_path, i, link))
             links.append(link)
         return self.make(
             path, lambda: GraphFlow(name=name, children=children, retry=retry, links=tuple(links))
