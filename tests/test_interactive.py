@@ -140,6 +140,29 @@ def test_worker_lanes_and_the_stopped_world() -> None:
     assert fig.legend[0].items[-1].label.value == "flow REVERTING (world stopped)"
 
 
+@pytest.mark.parametrize("lanes", ["atom", "worker"])
+@pytest.mark.parametrize("name", examples.names())
+def test_the_rows_are_the_static_timelines(name: str, lanes: str) -> None:
+    from flowsim.plot import plot_timeline
+
+    for workers in (None, 1):
+        result = simulate(examples.load(name), workers=workers)
+        static = [t.get_text() for t in plot_timeline(result, lanes=lanes).get_yticklabels()]
+        labels = timeline(result, lanes=lanes).yaxis.major_label_overrides
+        assert list(labels.values()) == static
+        assert list(labels) == list(range(len(static)))
+
+
+def test_a_tall_flow_shows_thirty_rows_and_pans_through_the_rest() -> None:
+    flow = LinearFlow(name="tall", children=[Task(name=f"t{i:02}") for i in range(40)])
+    fig = timeline(simulate(flow))
+    assert fig.height == 90 + 30 * 30
+    assert (fig.y_range.start, fig.y_range.end, fig.y_range.bounds) == (29.5, -1.0, (-1.0, 39.5))
+    assert len(fig.yaxis.major_label_overrides) == 40
+    small = timeline(simulate(examples.load("blueprint")))
+    assert (small.height, small.y_range.start, small.y_range.bounds) == (210, 3.5, (-1.0, 3.5))
+
+
 def test_reverted_by_names_the_resolution_that_put_the_atom_in_scope() -> None:
     fig = timeline(simulate(examples.load("nested-escalation")))
     outer = "deploy failed at t=6: RETRY (outer)"

@@ -5,7 +5,8 @@ figure: the same rows (one per atom, or one per worker), the same spans (read fr
 :func:`flowsim.spans.spans`), colours (:data:`flowsim.plot.COLORS`), critical path,
 failure marks, decision markers and stopped bands. Drag to pan along time, scroll to
 zoom (the wheel-zoom tool in the toolbar turns that off), draw a box to zoom into a part,
-reset to see the whole run again. Hovering over a piece of work shows the atom, what the
+reset to see the whole run again. A flow of more than 30 rows shows 30 at a time: drag
+up and down to see the others. Hovering over a piece of work shows the atom, what the
 work was, its attempt, start, end, worker and state, and for work that was reverted (and
 for the revert itself) the failure resolution that reverted it; hovering over a decision
 marker shows the failure, the decision, the chain of retry controllers consulted and the
@@ -46,6 +47,7 @@ B execute 4.0 6.0
 
 from __future__ import annotations
 
+import bisect
 import os
 import sys
 from collections.abc import Sequence
@@ -80,6 +82,7 @@ __all__ = ["save_html", "show", "timeline", "to_html"]
 
 _WIDTH = 900  # pixels: the figure's width when it cannot stretch (and for bar labels)
 _ROW = 30  # pixels per row
+_ROWS = 30  # rows shown at once; drag up and down to see the others
 _HEIGHT = 0.62  # a bar's height in rows (atom lanes; 0.72 for worker lanes, as static)
 _WORK = {  # what the hover calls each kind of work
     "execute": "execute",
@@ -119,21 +122,27 @@ def _reverted_by(result: Result, all_spans: Sequence[Span]) -> dict[int, str]:
     failed execute that was never reverted (``never_resolve``, a revert failure
     elsewhere) names the resolution of its failure if there was one.
     """
-    scopes = [(r, frozenset(r.scope)) for r in result.resolutions]
+    in_scope: dict[str, list[Resolution]] = {}  # per atom, in trace order
+    resolved: dict[int, Resolution] = {}  # by the seq of the FAILURE event resolved
+    for r in sorted(result.resolutions, key=lambda r: r.seq):
+        resolved[r.seq] = r
+        for name in r.scope:
+            in_scope.setdefault(name, []).append(r)
     last_execute: dict[str, Span] = {}
     out: dict[int, str] = {}
     for s in sorted(all_spans, key=lambda s: s.seq):
         if not s.revert:
             last_execute[s.name] = s
             if s.failed:
-                own = [r for r in result.resolutions if r.seq == s.end_seq]
-                out[s.seq] = "; ".join(map(_describe, own)) or "not resolved"
+                own = resolved.get(s.end_seq) if s.end_seq is not None else None
+                out[s.seq] = _describe(own) if own is not None else "not resolved"
             continue
         before = last_execute.pop(s.name, None)
         since = before.seq if before is not None else -1
-        causes = "; ".join(
-            _describe(r) for r, scope in scopes if since < r.seq < s.seq and s.name in scope
-        )
+        mine = in_scope.get(s.name, [])
+        first = bisect.bisect_right(mine, since, key=lambda r: r.seq)
+        last = bisect.bisect_left(mine, s.seq, key=lambda r: r.seq)
+        causes = "; ".join(_describe(r) for r in mine[first:last])
         out[s.seq] = causes or "-"
         if before is not None:
             out[before.seq] = out[s.seq]
@@ -141,10 +150,14 @@ def _reverted_by(result: Result, all_spans: Sequence[Span]) -> dict[int, str]:
 
 
 def _columns(
-    result: Result, chosen: Sequence[Span], row_of: Any, lanes: str, span: float
+    result: Result,
+    chosen: Sequence[Span],
+    row_of: Any,
+    lanes: str,
+    span: float,
+    reverted: dict[int, str],
 ) -> dict[str, list[Any]]:
     """The data of one source: a row per span, the fields the glyphs and hovers read."""
-    reverted = _reverted_by(result, spans(result.events))
     multi = {n for n, k in result.executions.items() if k > 1}
     height = _HEIGHT if lanes == "atom" else 0.72
     data: dict[str, list[Any]] = {
@@ -268,12 +281,12 @@ def timeline(result: Result, *, lanes: str = "atom") -> Any:
     fig = figure(
         title=title,
         width=_WIDTH,
-        height=90 + _ROW * rows,
+        height=90 + _ROW * min(rows, _ROWS),
         sizing_mode="stretch_width",
         x_range=Range1d(start=-0.015 * span, end=span, bounds=(-0.015 * span, span)),
-        y_range=Range1d(start=rows - 0.5, end=-1.0, bounds=(-1.0, rows - 0.5)),
-        tools="xpan,xwheel_zoom,box_zoom,reset,save",
-        active_drag="xpan",
+        y_range=Range1d(start=min(rows, _ROWS) - 0.5, end=-1.0, bounds=(-1.0, rows - 0.5)),
+        tools="pan,xwheel_zoom,box_zoom,reset,save",
+        active_drag="pan",  # along time; through the rows too when they do not all fit
         active_scroll="xwheel_zoom",
         x_axis_label="time",
         toolbar_location="above",
@@ -286,6 +299,7 @@ def timeline(result: Result, *, lanes: str = "atom") -> Any:
     fig.xgrid.grid_line_alpha = 0.3
 
     drawn = [s for s in all_spans if lane(s) is not None]
+    reverted = _reverted_by(result, all_spans)
     stopped = _stopped(result)
     band = fig.quad(
         name="stopped",
@@ -298,10 +312,10 @@ def timeline(result: Result, *, lanes: str = "atom") -> Any:
         level="underlay",
     )
     bars = ColumnDataSource(
-        _columns(result, [s for s in drawn if s.start < s.end], row_of, lanes, span)
+        _columns(result, [s for s in drawn if s.start < s.end], row_of, lanes, span, reverted)
     )
     instants = ColumnDataSource(
-        _columns(result, [s for s in drawn if s.start == s.end], row_of, lanes, span)
+        _columns(result, [s for s in drawn if s.start == s.end], row_of, lanes, span, reverted)
     )
     bar = fig.hbar(
         name="spans",
