@@ -18,6 +18,10 @@ timeline, and a :class:`~flowsim.Scenario` or :class:`~flowsim.CompiledFlow` wit
 
 This module imports matplotlib; ``import flowsim`` does not import it.
 
+For a timeline to zoom, pan and hover over (in a notebook, or as a page that works
+offline), see :mod:`flowsim.plot.interactive` (Bokeh, the ``interactive`` extra; neither
+``import flowsim`` nor ``import flowsim.plot`` imports it).
+
 Examples
 --------
 >>> from flowsim import LinearFlow, Task, simulate
