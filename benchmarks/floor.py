@@ -16,7 +16,11 @@ Start times go to three preallocated lists (see :data:`Starts`); nothing else is
 
 from __future__ import annotations
 
+import shutil
+import subprocess
+import tempfile
 from heapq import heappop, heappush
+from pathlib import Path
 
 from workload import Workload
 
@@ -91,3 +95,47 @@ def run_floor(w: Workload, workers: int | None) -> tuple[float, Starts]:
             else:
                 free += 1
                 late.append(i)
+
+
+# --------------------------------------------------------------------------- native
+
+NATIVE_SOURCE = Path(__file__).resolve().parent / "native_heap.c"
+
+
+def build_native(directory: str) -> str:
+    """Compile ``native_heap.c`` (``cc -O2``) into ``directory``; the binary's path."""
+    binary = str(Path(directory) / "native_heap")
+    cc = shutil.which("cc") or shutil.which("gcc")
+    if cc is None:
+        raise RuntimeError("no C compiler (cc or gcc) on PATH for the native reference")
+    subprocess.run([cc, "-O2", "-o", binary, str(NATIVE_SOURCE)], check=True)
+    return binary
+
+
+def run_native(binary: str, w: Workload, workers: int | None) -> tuple[float, Starts, float, int]:
+    """Run the workload through the C loop: (makespan, starts, loop seconds, completions).
+
+    The C program times its own loop (not reading its input).
+
+    >>> import tempfile
+    >>> from workload import make_workload
+    >>> w = make_workload(200, fail_p=0.1)
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     makespan, starts, _, completions = run_native(build_native(tmp), w, 4)
+    >>> (makespan, starts) == run_floor(w, 4), completions == 200 + 2 * sum(w.fails)
+    (True, True)
+    """
+    lines = [f"{w.n} {-1 if workers is None else workers}"]
+    lines += [
+        f"{w.dur[i].hex()} {w.rdur[i].hex()} {int(w.fails[i])} {len(w.succs[i])} "
+        + " ".join(map(str, w.succs[i]))
+        for i in range(w.n)
+    ]
+    with tempfile.NamedTemporaryFile("r", suffix=".starts") as out:
+        proc = subprocess.run(
+            [binary, out.name], input="\n".join(lines), capture_output=True, text=True, check=True
+        )
+        rows = [line.split() for line in out.read().splitlines()]
+    makespan, seconds, completions = proc.stdout.split()
+    first, revert, final = ([float.fromhex(r[k]) for r in rows] for k in range(3))
+    return float.fromhex(makespan), (first, revert, final), float(seconds), int(completions)

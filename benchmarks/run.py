@@ -3,7 +3,7 @@ loop on the same seeded workload (see ``workload.py``), side by side.
 
 For every size N, workers W in (4, unlimited) and failure probability p in (0, 0.1), the
 implementations run interleaved (flowsim, flowsim-light, simpy, simpy-tuned, heapq,
-flowsim, ...) for ``--reps`` rounds, each measurement in a fresh subprocess (so that its
+native, flowsim, ...) for ``--reps`` rounds, each measurement in a fresh subprocess (so that its
 peak RSS is its own). The table reports medians, and the median (min-max) of the
 per-round ratios.
 
@@ -13,12 +13,14 @@ the model's construction plus ``env.run()`` (``simpy``: as a user would write an
 it, PriorityResource as shipped; ``simpy-tuned``: its queue kept as a heap, see
 ``simpy_model.py``, and the cyclic garbage collector paused while it runs, as flowsim's
 compile and simulate pause it); the heapq time is its loop (GC paused too). Building
-the workload's plain lists is timed apart and reported in the details.
+the workload's plain lists is timed apart and reported in the details. ``native`` is the
+heapq loop in C (``native_heap.c``, compiled with ``cc -O2`` into the run's temporary
+directory), which times its own loop: the machine's reference point.
 
 The first round of each configuration also writes every task's start times (after the
-measurements); the parent then checks that flowsim, the SimPy models and heapq produced
-the same makespan and start times (exactly, with ``==``), and exits non-zero on a
-mismatch. A separate untimed child per N measures with tracemalloc the memory a
+measurements); the parent then checks that flowsim, the SimPy models, heapq and the C
+loop produced the same makespan and start times (exactly, with ``==``), and exits non-zero
+on a mismatch. A separate untimed child per N measures with tracemalloc the memory a
 trace-light simulation allocates per atom.
 
 Usage: ``python benchmarks/run.py [--quick] [--sizes 1000,10000] [--reps 3]``;
@@ -44,13 +46,13 @@ from pathlib import Path
 from time import perf_counter  # noqa: TID251 (the benchmark measures wall time)
 from typing import Any
 
-from floor import Starts, run_floor
+from floor import Starts, build_native, run_floor, run_native
 from workload import build_flow, make_workload
 
 import flowsim as fs
 
 HERE = Path(__file__).resolve().parent
-IMPLS = ("flowsim", "flowsim-light", "simpy", "simpy-tuned", "heapq")
+IMPLS = ("flowsim", "flowsim-light", "simpy", "simpy-tuned", "heapq", "native")
 SIZES = (1_000, 10_000, 100_000, 1_000_000)
 
 
@@ -163,6 +165,11 @@ def child_time(impl: str, n: int, workers: int | None, p: float, dump: str | Non
             t0 = perf_counter()
             out["makespan"], starts = run_floor(w, workers)
             out["simulate_s"] = perf_counter() - t0
+        elif impl == "native":  # the C loop times itself (not reading its input)
+            binary = os.environ["FLOWSIM_NATIVE_HEAP"]
+            out["makespan"], starts, out["simulate_s"], out["completions"] = run_native(
+                binary, w, workers
+            )
         else:
             raise SystemExit(f"unknown implementation {impl!r}")
         out["rss_kib"] = maxrss_kib()
@@ -320,6 +327,7 @@ def main() -> int:
     checked: list[str] = []
     skipped: list[str] = []
     with tempfile.TemporaryDirectory() as tmp:
+        os.environ["FLOWSIM_NATIVE_HEAP"] = build_native(tmp)  # (the children inherit it)
         for n in sizes:
             reps = args.reps or (1 if args.quick or n > 100_000 else 3)
             full_runs: list[dict[str, Any]] = []
@@ -375,7 +383,7 @@ def main() -> int:
         return 1
     print(
         f"schedule check: OK ({len(checked)} configurations: makespan and every task's start "
-        "times exactly equal (==) in flowsim (full trace), SimPy, SimPy-tuned and heapq, "
+        "times exactly equal (==) in flowsim (full trace), SimPy, SimPy-tuned, heapq and C, "
         "wherever they ran; the trace-light makespan equal too)"
     )
     return 0
@@ -389,7 +397,7 @@ def check(
         return f"{label}: flowsim timed out, nothing to compare"
     with open(dumps["flowsim"], "rb") as f:
         ref = marshal.load(f)
-    for impl in ("simpy", "simpy-tuned", "heapq"):
+    for impl in ("simpy", "simpy-tuned", "heapq", "native"):
         if impl in impls and got[impl][0] is not None:
             with open(dumps[impl], "rb") as f:
                 diff = compare(impl, ref, marshal.load(f))
@@ -435,17 +443,26 @@ def table_row(n: int, workers: int | None, p: float, got: Runs) -> str:
         fmt(med(got, "simpy")),
         fmt(med(got, "simpy-tuned")),
         fmt(med(got, "heapq")),
+        fmt(med(got, "native"), 4),
         fmt_ratio(ratios(times(got, "simpy"), full)),
         fmt_ratio(ratios(times(got, "simpy-tuned"), full)),
         fmt_ratio(ratios(full, times(got, "heapq"))),
+        fmt_ratio(ratios(times(got, "heapq"), times(got, "native"))),
         fmt_ratio(ratios(full, times(got, "flowsim-light"))),
         fmt(rss, 0),
     ]
     return "| " + " | ".join(cells) + " |"
 
 
+def per_event(seconds: float | None, events: int | None, unit: float, digits: int) -> str:
+    if seconds is None or not events:
+        return "n/a"
+    return f"{seconds / events * unit:.{digits}f}"
+
+
 def details_row(n: int, workers: int | None, p: float, got: Runs) -> str:
     first = got["flowsim"][0] or {}
+    completions = next((r["completions"] for r in got.get("native", []) if r), None)
     cells = [
         f"{n:,}",
         "inf" if workers is None else str(workers),
@@ -459,6 +476,9 @@ def details_row(n: int, workers: int | None, p: float, got: Runs) -> str:
         f"{first.get('events', 0):,}",
         f"{first.get('makespan', float('nan')):,.2f}",
         str(len(got["flowsim"])),
+        per_event(med(got, "flowsim"), first.get("events"), 1e6, 2),
+        per_event(med(got, "heapq"), completions, 1e9, 0),
+        per_event(med(got, "native"), completions, 1e9, 0),
     ]
     return "| " + " | ".join(cells) + " |"
 
@@ -534,8 +554,9 @@ def print_scaling(everything: dict[tuple[int, int | None, float], Runs]) -> None
 def print_tables(rows: list[str], details: list[str], memory: list[str], light: bool) -> None:
     print_header(
         "| N | W | p | build s | compile s | simulate s (full) | simulate s (light) "
-        "| tasks/s (full) | SimPy s | SimPy-tuned s | heapq s | SimPy/flowsim "
-        "| SimPy-tuned/flowsim | flowsim/heapq | full/light | peak RSS MB (full) |"
+        "| tasks/s (full) | SimPy s | SimPy-tuned s | heapq s | native s | SimPy/flowsim "
+        "| SimPy-tuned/flowsim | flowsim/heapq | heapq/native | full/light "
+        "| peak RSS MB (full) |"
     )
     print("\n".join(rows))
     print()
@@ -545,14 +566,18 @@ def print_tables(rows: list[str], details: list[str], memory: list[str], light: 
         "run it (PriorityResource as shipped, which re-sorts its whole queue on every "
         "request; default garbage collection). SimPy-tuned: the same model with that queue "
         "kept as a heap and the cyclic GC paused while it runs, as flowsim's compile and "
-        "simulate pause it; heapq runs with the GC paused too."
+        "simulate pause it; heapq runs with the GC paused too. native: the heapq loop in C "
+        "(benchmarks/native_heap.c, cc -O2, built by the run), timing its own loop; "
+        "heapq/native is how far pure Python is from the machine on the same schedule. "
+        "A completion is an execute or revert ending (N plus 2 per failing task)."
     )
     if not light:
         print("flowsim-light: n/a, this flowsim's simulate() has no trace= keyword.")
     print()
     print_header(
         "| N | W | p | workload s | SimPy construct s | SimPy run s | SimPy-tuned construct s "
-        "| SimPy-tuned run s | atoms | trace events | makespan | rounds |"
+        "| SimPy-tuned run s | atoms | trace events | makespan | rounds "
+        "| flowsim us/trace event (full) | heapq ns/completion | native ns/completion |"
     )
     print("\n".join(details))
     print()
