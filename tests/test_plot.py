@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+import random
 import re
 import subprocess
 import sys
@@ -18,7 +20,9 @@ from matplotlib.patches import Rectangle
 from flowsim import (
     AtomState,
     FlowsimError,
+    GraphFlow,
     LinearFlow,
+    Link,
     ModelError,
     Result,
     Retry,
@@ -536,6 +540,73 @@ def test_scope_boxes_enclose_their_atoms_only(flow: Any) -> None:
             b_in_a = all(box_a[i] <= box_b[i] for i in (0, 1))
             b_in_a = b_in_a and all(box_b[i] <= box_a[i] for i in (2, 3))
             assert apart or a_in_b or b_in_a, (a, b)
+
+
+def random_graph(seed: int, atoms: int = 40) -> GraphFlow:
+    """A graph flow of ``atoms`` atoms: tasks and checkpointed linear subflows, linked at
+    random (each child after up to two earlier ones), so that many edges skip columns."""
+    rng = random.Random(seed)
+    children: list[Task | LinearFlow] = []
+    k = 0
+    while k < atoms:
+        if rng.random() < 0.3 and atoms - k >= 2:
+            size = rng.randint(2, min(4, atoms - k))
+            retry = Retry(name=f"r{k}", controller=Times(attempts=2))
+            tasks = [Task(name=f"t{k}_{j}") for j in range(size - 1)]
+            children.append(LinearFlow(name=f"f{k}", retry=retry, children=tasks))
+            k += size
+        else:
+            children.append(Task(name=f"t{k}"))
+            k += 1
+    names = [c.name for c in children]
+    links = [
+        Link(source=names[i], target=names[j])
+        for j in range(1, len(names))
+        for i in sorted(rng.sample(range(j), min(j, rng.choice([0, 1, 1, 2]))))
+    ]
+    return GraphFlow(name=f"random{seed}", children=children, links=links)
+
+
+def _crosses(p: Any, q: Any, box: tuple[float, float, float, float]) -> bool:
+    """Whether the segment p-q meets the inside of ``box`` (Liang-Barsky clipping)."""
+    (x0, y0), (x1, y1) = p, q
+    lo, hi = 0.0, 1.0
+    for d, low, high in ((x1 - x0, box[0] - x0, box[2] - x0), (y1 - y0, box[1] - y0, box[3] - y0)):
+        if d == 0:
+            if not low < 0 < high:
+                return False
+            continue
+        t0, t1 = sorted((low / d, high / d))
+        lo, hi = max(lo, t0), min(hi, t1)
+    return lo < hi
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_edges_cross_no_node_at_40_atoms(seed: int) -> None:
+    """Read back: every edge's drawn path (arrow head included) stays out of every node box
+    but its own two; without the routing, a straight edge that skips a column crosses the
+    nodes there (each of these flows has some)."""
+    compiled = compile(random_graph(seed))
+    assert len(compiled) == 40
+    ax = plot_flow(compiled)
+    nodes = {}
+    for p in by_gid(ax, "node:"):
+        x, y, w, h = p.get_bbox().bounds
+        nodes[p.get_gid().removeprefix("node:")] = (x, y, x + w, y + h)
+    edges = by_gid(ax, "edge:")
+    assert len(edges) == sum(map(len, compiled.succs))
+    skipping = 0
+    for edge in edges:
+        a, b = edge.get_gid().removeprefix("edge:").split("->")
+        others = [box for name, box in nodes.items() if name not in (a, b)]
+        for line in edge.get_path().to_polygons(closed_only=False):  # the line, the head
+            for p, q in itertools.pairwise(line):
+                hit = [box for box in others if _crosses(p, q, box)]
+                assert hit == [], (edge.get_gid(), p, q)
+        (xa, ya), (xb, yb) = centres(ax)[a], centres(ax)[b]
+        straight = ((xa, ya), (xb, yb))
+        skipping += any(_crosses(*straight, box) for box in others)
+    assert skipping > 0  # the test has straight lines to avoid
 
 
 def test_the_flow_layout_is_deterministic_and_the_same_at_every_time() -> None:

@@ -11,6 +11,7 @@ from typing import Any
 
 from matplotlib.axes import Axes
 from matplotlib.patches import FancyArrowPatch, FancyBboxPatch, Patch
+from matplotlib.path import Path
 
 from flowsim.compile import CompiledFlow, Scope
 from flowsim.states import AtomState
@@ -33,6 +34,7 @@ _NODE_W = 0.56  # node width, in generations (columns are 1 apart)
 _NODE_H = 0.56  # node height, in rows
 _PAD_TOP = 0.42  # room for a scope's label, in rows
 _PAD_BOTTOM = 0.16
+_CLEAR = 0.06  # the least room between an edge passing a column and a node there, in rows
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,6 +97,41 @@ def _layout(compiled: CompiledFlow) -> tuple[dict[str, tuple[float, float]], lis
     return {name: (float(gen[name]), y) for name, y in root.nodes.items()}, root.boxes
 
 
+def _free_y(ys: list[float], want: float) -> float:
+    """The height nearest ``want`` at which an edge passes a column whose nodes are
+    centred at ``ys`` without touching one (nor coming within _CLEAR of it)."""
+    reach = _NODE_H / 2 + _CLEAR
+    blocked = sorted((y - reach, y + reach) for y in ys)
+    merged: list[list[float]] = []
+    for lo, hi in blocked:
+        if merged and lo <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], hi)
+        else:
+            merged.append([lo, hi])
+    for lo, hi in merged:
+        if lo < want < hi:
+            return lo if want - lo <= hi - want else hi
+    return want
+
+
+def _route(
+    start: tuple[float, float], end: tuple[float, float], columns: dict[int, list[float]]
+) -> list[tuple[float, float]]:
+    """An edge's points: from the right side of its source to the left side of its target,
+    crossing each column in between horizontally at a free height (:func:`_free_y`).
+
+    Between columns there are no nodes, and within a column the edge runs where no node
+    is, so no edge crosses a node it does not join (an edge to the next column is one
+    straight line, as before)."""
+    (xa, ya), (xb, yb) = start, end
+    points = [(xa + _NODE_W / 2, ya)]
+    for c in range(int(xa) + 1, int(xb)):
+        y = _free_y(columns.get(c, []), ya + (yb - ya) * (c - xa) / (xb - xa))
+        points += [(c - _NODE_W / 2, y), (c + _NODE_W / 2, y)]
+    points.append((xb - _NODE_W / 2, yb))
+    return points
+
+
 def plot_flow(
     compiled_or_result: CompiledFlow | Result, *, at: float | None = None, ax: Axes | None = None
 ) -> Axes:
@@ -115,7 +152,9 @@ def plot_flow(
     -------
     matplotlib.axes.Axes
         Column ``g`` holds topological generation ``g`` (atoms whose longest chain of
-        predecessors has ``g`` atoms); arrows are dependencies. Each flow is a box labelled
+        predecessors has ``g`` atoms); arrows are dependencies, and an arrow that skips
+        columns crosses each at a height where no node is, so it never runs through a node
+        it does not join. Each flow is a box labelled
         with its name and pattern (a flow with a retry controller has a reddish purple
         border, and the controller is the dashed node at its start). Node
         fills are :data:`STATE_COLORS`, and each node also names its state. The layout
@@ -191,21 +230,20 @@ def plot_flow(
             gid=f"scope-label:{sc.name}",
         )
         label.set_clip_path(box)
+    by_column: dict[int, list[float]] = {}
+    for x, y in centres.values():
+        by_column.setdefault(int(x), []).append(y)
     for i, succ in enumerate(compiled.succs):
         a = compiled.names[i]
         for b in (compiled.names[j] for j in succ):
-            (xa, ya), (xb, yb) = centres[a], centres[b]
             ax.add_patch(
                 FancyArrowPatch(
-                    (xa + _NODE_W / 2, ya),
-                    (xb - _NODE_W / 2, yb),
+                    path=Path(_route(centres[a], centres[b], by_column)),
                     arrowstyle="-|>",
                     mutation_scale=10,
                     color="#555555",
                     lw=1,
                     zorder=1.5,
-                    shrinkA=0,
-                    shrinkB=0,
                     gid=f"edge:{a}->{b}",
                 )
             )
