@@ -165,7 +165,7 @@ def test_a_tall_flow_shows_thirty_rows_and_pans_through_the_rest() -> None:
 
 def test_reverted_by_names_the_resolution_that_put_the_atom_in_scope() -> None:
     fig = timeline(simulate(examples.load("nested-escalation")))
-    outer = "deploy failed at t=6: RETRY (outer)"
+    outer = "deploy failed at t=6: REVERT (inner) \N{RIGHTWARDS ARROW} RETRY (outer)"
     inner = "deploy failed at t=3: RETRY (inner)"
     assert rows(fig, "spans", "name", "work", "attempt", "reverted_by") == [
         ("monitor", "execute", "1", "not reverted"),
@@ -188,6 +188,11 @@ def test_reverted_by_names_the_resolution_that_put_the_atom_in_scope() -> None:
     ]
     assert data(fig, "resolutions")["chain"] == ["inner: RETRY", "inner: REVERT, outer: RETRY"]
     assert data(fig, "resolutions")["scope"] == ["deploy", "prepare, inner, deploy"]
+    assert data(fig, "resolutions")["label"] == [  # as the static timeline labels them
+        "deploy failed: RETRY (inner)",
+        "deploy failed: REVERT (inner) \N{RIGHTWARDS ARROW} RETRY (outer)",
+    ]
+    assert data(fig, "never run") == {"y": [], "text": []}
 
 
 def test_a_failed_revert_and_an_unresolved_failure() -> None:
@@ -202,6 +207,7 @@ def test_a_failed_revert_and_an_unresolved_failure() -> None:
         ("allocate", "failed revert", "REVERT_FAILURE", every),
     ]
     assert data(fig, "spans")["color"][-1] == COLORS["revert_failure"]
+    assert data(fig, "never run") == {"y": [3], "text": ["never ran (PENDING)"]}  # serve
     assert data(fig, "resolutions")["chain"] == ["-"]  # no retry controller: REVERT_ALL
     flow = LinearFlow(name="f", children=[Task(name="a"), Task(name="b", fails_on=[1])])
     fig = timeline(simulate(flow, never_resolve=True))

@@ -76,7 +76,7 @@ from flowsim.spans import Span, critical_path, spans
 from flowsim.trace import Resolution, Result
 
 from ._common import COLORS, PlotError, _check_lanes, _check_result, _ink, _num, _workers
-from ._timeline import _LEGEND_TEXT, _bar_text, _kind, _rows, _span_of, _stopped
+from ._timeline import _LEGEND_TEXT, _bar_text, _decisions, _kind, _rows, _span_of, _stopped
 
 __all__ = ["save_html", "show", "timeline", "to_html"]
 
@@ -109,9 +109,10 @@ _RESOLUTION_TIPS = [
 
 
 def _describe(r: Resolution) -> str:
-    return f"{r.failed} failed at t={_num(r.time)}: {r.action}" + (
-        f" ({r.retry})" if r.retry else ""
-    )
+    """The static timeline's decision label, with the time: ``deploy failed at t=6: REVERT
+    (inner) -> RETRY (outer)``."""
+    decided = _decisions(r).removeprefix(f"{r.failed} failed: ")
+    return f"{r.failed} failed at t={_num(r.time)}: {decided}"
 
 
 def _reverted_by(result: Result, all_spans: Sequence[Span]) -> dict[int, str]:
@@ -219,9 +220,7 @@ def _resolution_columns(result: Result) -> dict[str, list[Any]]:
         "action": [str(r.action) + (f" ({r.retry})" if r.retry else "") for r in rs],
         "chain": [", ".join(f"{n}: {d}" for n, d in r.chain) or "-" for r in rs],
         "scope": [", ".join(r.scope) or "-" for r in rs],
-        "label": [
-            f"{r.failed} failed: {r.action}" + (f" ({r.retry})" if r.retry else "") for r in rs
-        ],
+        "label": [_decisions(r) for r in rs],
     }
 
 
@@ -379,6 +378,19 @@ def timeline(result: Result, *, lanes: str = "atom") -> Any:
         fill_alpha=0,
         line_color=COLORS["critical"],
         line_width=1.8,
+    )
+    ran = {s.name for s in all_spans}
+    never = [n for n in result.compiled.names if n not in ran] if lanes == "atom" else []
+    fig.text(
+        name="never run",
+        x=0,
+        y=[result.compiled.index[n] for n in never],  # atom lanes: compile order
+        text=[f"never ran ({result.atom_final_states[n]})" for n in never],
+        x_offset=4,
+        text_baseline="middle",
+        text_font_size="8pt",
+        text_font_style="italic",
+        text_color="#555555",
     )
     decisions = ColumnDataSource(_resolution_columns(result))
     line = fig.segment(
