@@ -8,8 +8,15 @@ to v's entry (or v). So an atom placed after a subflow waits for the whole subfl
 
 Entry and terminator nodes do nothing at run time, so the compiled graph keeps atoms only:
 an atom's predecessors are the atoms reachable backwards through entry and terminator
-nodes. The order of atoms is a topological order that breaks ties by declaration order
-(a flow's retry, then its children, depth first); it is the engine's "compile order".
+nodes. Most flows are compiled straight to that atom graph (:class:`_FlatBuilder`: each
+flow's first and last atoms stand for its entry and terminator); the node graph
+(:class:`_Builder`) is built only when a decider (whose walk reads entry nodes) or a flow
+with neither children nor a retry (which joins its entry to its terminator) needs it.
+``property_tests/test_compile_paths.py`` checks that both give the same compiled flow; the
+direct way takes about a quarter less time at 100,000 tasks.
+
+The order of atoms is a topological order that breaks ties by declaration order (a flow's
+retry, then its children, depth first); it is the engine's "compile order".
 
 The checks that reject a flow (duplicate names, bad links, cycles, missing requirements and
 store values) are in ``_checks.py``. They run where their facts first exist rather than in
