@@ -15,16 +15,17 @@ a page of it (``flowsim run SCENARIO --html FILE`` writes one).
 
 Everything works offline: BokehJS is embedded in the notebook output and in the page
 (Bokeh's INLINE resources), nothing is fetched from a CDN. The price is size: a page is
-about 1.5 MB, whatever the run.
+about 1.3 MB whatever the run, and the first :func:`show` in a kernel adds as much to
+the notebook.
 
 Why Bokeh: it draws zoomable, hoverable Gantt-like charts on an HTML canvas, the way
 Dask's task stream (Dask's dashboard is built on Bokeh) shows users the same kind of
 picture; it is a mature, well-kept library (NumFOCUS, regular releases, typed); it
 renders the same figure in JupyterLab, classic Notebook, VS Code and in a standalone HTML
 file with no server and no notebook extension; and it embeds its JavaScript inline, which
-is what a machine with no internet access needs. Plotly would also work offline but adds
-a 3.5 MB bundle per page and no better Gantt; Altair/Vega-Lite needs its scripts from a
-CDN or a notebook extension. The matplotlib pictures of :mod:`flowsim.plot` stay the
+is what a machine with no internet access needs. Plotly would also work offline, with a
+bundle of 3.5 MB or more per page; Altair (Vega-Lite) loads its scripts from a CDN by
+default. The matplotlib pictures of :mod:`flowsim.plot` stay the
 default, for papers and PNG export; this module is the optional extra ``interactive``
 (``pip install "flowsim[interactive]"``), and neither ``import flowsim`` nor ``import
 flowsim.plot`` imports Bokeh.
