@@ -10,9 +10,13 @@ listed; where Chromium or Playwright is missing they are skipped, saying so, and
 from __future__ import annotations
 
 import html
+import os
 import re
+import socket
 import subprocess
 import sys
+import threading
+import urllib.request
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -25,7 +29,7 @@ from nbconvert import HTMLExporter
 from test_browser import CHROMIUM_FLAGS, chromium, unavailable
 
 import flowsim.plot
-from flowsim import LinearFlow, Task, examples, simulate
+from flowsim import LinearFlow, Task, examples, save_scenario, simulate
 from flowsim.cli import main
 from flowsim.plot import COLORS, PlotError
 from flowsim.plot.interactive import save_html, show, timeline, to_html
@@ -345,6 +349,20 @@ def test_run_html_and_plot_on_one_file_is_refused(
     assert not target.exists()
 
 
+def test_run_html_never_writes_over_its_scenario(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    scenario = tmp_path / "s.json"
+    save_scenario(examples.load("blueprint"), scenario)
+    before = scenario.read_bytes()
+    assert main(["run", str(scenario), "--html", str(scenario)]) == 2
+    assert capsys.readouterr().err == (
+        f"flowsim: error: {scenario}: cannot write HTML page: it is the input file "
+        f"{scenario}; flowsim never writes over its input\n"
+    )
+    assert scenario.read_bytes() == before
+
+
 def test_a_failed_run_never_replaces_a_good_page(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -577,3 +595,80 @@ def test_the_notebook_shows_it_and_its_html_export_works_offline(
     assert len([e for e in browser.errors if "Failed to load resource" in e]) == len(
         browser.refused
     )
+
+
+def test_show_works_in_jupyterlab_offline(browser: Browser, tmp_path: Path) -> None:
+    """A real JupyterLab server on 127.0.0.1, the notebook opened and run in Chromium:
+    BokehJS arrives in the cell's output, nothing is asked of any other host."""
+    notebook = nbformat.v4.new_notebook()
+    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3"}
+    notebook.cells = [
+        nbformat.v4.new_code_cell(
+            "from flowsim import examples, simulate\n"
+            "from flowsim.plot import interactive\n"
+            'interactive.show(simulate(examples.load("blueprint")))'
+        )
+    ]
+    nbformat.write(notebook, tmp_path / "t.ipynb")
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    jupyter = Path(sys.executable).with_name("jupyter")
+    env = {
+        **os.environ,
+        "JUPYTER_CONFIG_DIR": str(tmp_path / "config"),
+        "JUPYTER_RUNTIME_DIR": str(tmp_path / "runtime"),
+    }
+    command = [
+        str(jupyter),
+        "lab",
+        "--no-browser",
+        "--ip=127.0.0.1",
+        f"--port={port}",
+        f"--ServerApp.root_dir={tmp_path}",
+        "--IdentityProvider.token=",
+        "--LabApp.news_url=",
+        "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+        *(["--allow-root"] if os.geteuid() == 0 else []),
+    ]
+    base = f"http://127.0.0.1:{port}"
+    with (tmp_path / "server.log").open("w") as log:
+        server = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env)
+    try:
+        pause = threading.Event()  # never set: wait() is a pause with no clock read
+        for _ in range(240):  # 2 minutes at most
+            try:
+                with urllib.request.urlopen(f"{base}/api/status", timeout=5):
+                    break
+            except OSError:
+                assert server.poll() is None, (tmp_path / "server.log").read_text()
+                pause.wait(0.5)
+        else:
+            pytest.fail("JupyterLab did not answer within 2 minutes")
+        page = browser.page
+        refused: list[str] = []
+
+        def only_the_server(route: Any) -> None:
+            if route.request.url.startswith(base):
+                route.continue_()
+            else:
+                refused.append(route.request.url)
+                route.abort()
+
+        page.route("**/*", only_the_server)
+        page.goto(f"{base}/lab/tree/t.ipynb")
+        page.locator(".jp-Notebook .jp-Cell .jp-InputArea-editor").first.click(timeout=60_000)
+        page.keyboard.press("Shift+Enter")
+        page.wait_for_function(
+            f"({CANVASES})().some(([w, h, blue]) => w >= 600 && blue > 1000)", timeout=90_000
+        )
+        x, y = page.evaluate(POINT, ["spans", 3.5, 2])
+        page.mouse.move(x, y)
+        page.wait_for_function(f"({TOOLTIPS})().length === 1", timeout=10_000)
+        assert page.evaluate(TOOLTIPS)[0].startswith("atom: B work: revert attempt: 1")
+        page.screenshot(path=str(tmp_path / "jupyterlab.png"))
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    assert refused == [], refused
+    assert browser.errors == []
