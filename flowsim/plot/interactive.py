@@ -517,8 +517,9 @@ def show(result: Result | Any, *, lanes: str = "atom") -> None:
     """Show a run's interactive timeline (or a :func:`timeline` figure) in a notebook.
 
     The first call in a kernel sends BokehJS itself into the notebook (inline: no CDN);
-    JupyterLab, classic Notebook, VS Code and a static HTML export (``jupyter nbconvert
-    --to html``) show the figure. Outside a notebook this raises
+    JupyterLab and a static HTML export (``jupyter nbconvert --to html``) show the figure
+    with no network (``tests/test_interactive.py`` checks both), and so do classic
+    Notebook and VS Code, which display Bokeh's notebook output. Outside a notebook this raises
     :class:`~flowsim.plot.PlotError`: use :func:`save_html` there.
 
     Examples
