@@ -219,3 +219,21 @@ def test_a_result_displays_with_its_timeline_in_a_kernel() -> None:
     assert data[3]["text/html"].endswith('" alt="graph of blueprint"/>')
     assert data[4]["text/html"].endswith('" alt="graph of blueprint"/>')
     assert data[4]["text/plain"] == repr(examples.load("blueprint"))
+
+
+def test_pictures_stop_at_the_limit() -> None:
+    def chain(n: int) -> fs.LinearFlow:
+        return fs.LinearFlow(name="chain", children=[fs.Task(name=f"t{i}") for i in range(n)])
+
+    assert PICTURE_LIMIT == 40
+    at_limit = fs.compile(chain(PICTURE_LIMIT))
+    assert compiled_html(at_limit).endswith('" alt="graph of chain"/>')
+    over = fs.compile(chain(PICTURE_LIMIT + 1))
+    assert compiled_html(over) == over._repr_html_() + (
+        "<p><i>No picture: 41 atoms is more than 40 "
+        "(<code>flowsim.plot.plot_flow(compiled)</code> draws it).</i></p>"
+    )
+    over_scenario = fs.Scenario(flow=chain(PICTURE_LIMIT + 1))
+    assert scenario_html(over_scenario).endswith(
+        "(<code>flowsim.plot.plot_flow(flowsim.compile(scenario.flow))</code> draws it).</i></p>"
+    )

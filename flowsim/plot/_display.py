@@ -39,7 +39,7 @@ from ._common import show_in_ipython as _show_figures
 from ._flow import plot_flow
 from ._timeline import plot_timeline
 
-PICTURE_LIMIT = 60
+PICTURE_LIMIT = 40
 """The most atoms a flow may have for its notebook display to draw a picture."""
 
 
