@@ -7,16 +7,23 @@ The explorer is a thin wiring of controls over pure functions, each usable on it
   scenario into a :class:`~flowsim.Scenario`;
 - :func:`settings_of` reads the explorer's settings off a scenario, and
   :func:`apply_controls` writes settings back into a new scenario;
-- :func:`summary` is the one-line summary of a result;
+  :func:`describe_failures` says which failures settings inject, and
+  :func:`fail_choices` lists what the "fails on" control offers;
+- :func:`summary` is the one-line summary of a result, and :func:`start_time` where the
+  time cursor starts (:func:`first_failure`);
 - :func:`draw_timeline` and :func:`draw_flow` draw a result at a time ``at`` on new
-  matplotlib figures, and :func:`to_png` turns a figure into PNG bytes.
+  matplotlib figures (:func:`timeline_height` tall), and :func:`to_png` turns a figure
+  into PNG bytes.
 
 The figures are shown as PNG images in :class:`ipywidgets.Image` widgets, so a notebook
 saved with its widget state shows them in a static HTML export too, not only in a live
-kernel.
+kernel. The explorer keeps its figures: a step of the time cursor redraws only the
+cursor and the graph nodes whose state changed, and a rerun of the flow draws only the
+timeline anew (benchmarks/explorer_bench.py measures both).
 
-The pure parts live in ``_parts.py``, the widget here. This package imports ipywidgets
-and matplotlib; ``import flowsim`` does not import it.
+The pure parts live in ``_parts.py``, the kept pictures in ``_pictures.py``, the widget
+here. This package imports ipywidgets and matplotlib; ``import flowsim`` does not import
+it.
 
 >>> ex = Explorer("blueprint")
 >>> ex.result.makespan
@@ -30,21 +37,17 @@ and matplotlib; ``import flowsim`` does not import it.
 
 from __future__ import annotations
 
+import asyncio
 import html
 import math
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from flowsim.errors import FlowsimError, missing
-
-try:
-    import ipywidgets as widgets  # type: ignore[import-untyped]
-    import matplotlib  # noqa: F401
-except ModuleNotFoundError as exc:
-    raise missing(exc, what="flowsim.widgets", extra="notebook") from None
+import ipywidgets as widgets  # type: ignore[import-untyped]
 
 from flowsim.engine import simulate
-from flowsim.model import Strategy
+from flowsim.errors import FlowsimError
+from flowsim.model import Scenario, Strategy
 from flowsim.timing import FailSpec
 from flowsim.trace import Result
 
@@ -52,29 +55,44 @@ if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
 from ._parts import (
+    _DPI,
     FAIL_CHOICES,
+    TIMELINE_MAX_HEIGHT,
     Settings,
     _time_format,
     _time_step,
     apply_controls,
+    describe_failures,
     draw_flow,
     draw_timeline,
+    fail_choices,
+    first_failure,
     load_target,
     settings_of,
+    start_time,
     summary,
+    timeline_height,
     to_png,
 )
+from ._pictures import FlowPicture as _FlowPicture
+from ._pictures import TimelinePicture as _TimelinePicture
 
 __all__ = [
     "FAIL_CHOICES",
+    "TIMELINE_MAX_HEIGHT",
     "Explorer",
     "Settings",
     "apply_controls",
+    "describe_failures",
     "draw_flow",
     "draw_timeline",
+    "fail_choices",
+    "first_failure",
     "load_target",
     "settings_of",
+    "start_time",
     "summary",
+    "timeline_height",
     "to_png",
 ]
 
@@ -98,22 +116,34 @@ class Explorer:
     ----------
     strategy, defer_reverts, workers, seed
         The run options (``workers`` 0 means unlimited).
-    fails_on, revert_fails
-        Per task (in compile order): a dropdown of the attempts that fail
-        (:data:`FAIL_CHOICES`) and a "revert fails" checkbox (on: the task's first revert
-        fails, or the scenario's own ``revert_fails_on``).
+    atom, fails_on, revert_fails
+        The injected failures, one atom at a time: pick an atom (a task or a retry
+        controller, in compile order) in ``atom``; ``fails_on`` then shows and sets which of
+        its execute calls fail (:func:`fail_choices`), and ``revert_fails`` whether its
+        revert fails (on: its first revert, or the scenario's own ``revert_fails_on``).
+    failures
+        An HTML line: every failure the settings inject (:func:`describe_failures`).
     time, play, play_link
         The time cursor (in the flow's time units) and a play button that moves it; the
         play button drives the slider in the browser (``play_link``, a ``jsdlink``), so it
-        also moves in a static HTML export.
+        also moves in a static HTML export. The cursor starts at :func:`start_time`, the
+        first failure; after a rerun it follows the new run's first failure, unless it was
+        moved.
     timeline, flow
         Image widgets: the timeline with the cursor, and the flow graph coloured by the
-        atoms' states at the cursor.
+        atoms' states at the cursor. The timeline sits in ``timeline_box``, which scrolls
+        beyond :data:`TIMELINE_MAX_HEIGHT` inches.
     summary
         An HTML widget: flow state, makespan, wasted work, reverted atoms (or the error,
         if the settings cannot run).
     widget
         The whole explorer, one box.
+    runs
+        How many times the explorer has simulated the flow.
+    debounce
+        Seconds a change made in the browser waits before the flow reruns (another change
+        within that time restarts the wait, so a burst of changes reruns once). Changes
+        made from Python rerun at once.
 
     Raises
     ------
@@ -123,13 +153,23 @@ class Explorer:
     Examples
     --------
     >>> ex = Explorer("blueprint")
-    >>> ex.fails_on["B"].value = ()
+    >>> ex.at  # the first failure: B's, at 3
+    3.0
+    >>> ex.atom.value, ex.fails_on.value  # the atom that fails comes first
+    ('B', (1,))
+    >>> ex.fails_on.value = ()
     >>> ex.result.makespan, ex.result.wasted_work
     (7.0, 0.0)
+    >>> ex.atom.value = "checkpoint"  # a retry controller's failures, too
+    >>> ex.revert_fails.value = True
+    >>> ex.failures.value
+    "injected failures: checkpoint's revert fails on call 1"
     >>> ex.time.value = 3.5
     >>> ex.at
     3.5
     """
+
+    debounce: float = 0.15
 
     def __init__(self, target: object) -> None:
         self.base = load_target(target)
@@ -139,11 +179,15 @@ class Explorer:
         """Why the current settings cannot run, or ``None``."""
         self.scenario = self.base
         """The scenario with the current settings applied."""
+        self.runs = 1
         self.result: Result = simulate(self.base)
         """The result of the current settings (the last that ran, if :attr:`error`)."""
-        self.timeline_figure: Figure | None = None
-        self.flow_figure: Figure | None = None
+        self._timeline = _TimelinePicture()
+        self._flow: _FlowPicture | None = None
         self._drawing = False
+        self._syncing = False
+        self._pending: asyncio.TimerHandle | None = None
+        self._start: float | None = None
 
         wide = {"description_width": "initial"}
         self.strategy = widgets.Dropdown(
@@ -170,39 +214,41 @@ class Explorer:
         self.seed = widgets.IntText(
             value=initial.seed, description="seed", style=wide, layout=widgets.Layout(width="9em")
         )
-        self.fails_on: dict[str, Any] = {}
-        self.revert_fails: dict[str, Any] = {}
-        self._revert_spec: dict[str, FailSpec] = {}
-        rows: list[Any] = []
-        for name, spec in initial.fails_on.items():
-            choices = list(FAIL_CHOICES)
-            if all(spec != value for _, value in choices):
-                choices.insert(0, (f"as given: {_show_spec(spec)}", spec))
-            self.fails_on[name] = widgets.Dropdown(
-                options=choices, value=spec, layout=widgets.Layout(width="11em")
-            )
-            revert = initial.revert_fails_on[name]
-            self._revert_spec[name] = revert or (1,)
-            self.revert_fails[name] = widgets.Checkbox(
-                value=bool(revert),
-                description="revert fails",
-                indent=False,
-                layout=widgets.Layout(width="10em"),
-            )
-            rows.append(
-                widgets.HBox(
-                    [
-                        widgets.Label(name, layout=widgets.Layout(width="10em")),
-                        widgets.Label("fails on"),
-                        self.fails_on[name],
-                        self.revert_fails[name],
-                    ]
-                )
-            )
+
+        # The injected failures: the settings of every atom, shown one atom at a time.
+        self._given = dict(initial.fails_on)
+        self._fails: dict[str, FailSpec] = dict(initial.fails_on)
+        self._reverts: dict[str, FailSpec] = dict(initial.revert_fails_on)
+        self._revert_spec = {name: spec or (1,) for name, spec in self._reverts.items()}
+        compiled = self.result.compiled
+        kinds = dict(zip(compiled.names, compiled.is_retry, strict=True))
+        names = [n for n in compiled.names if n in self._fails]
+        first = next((n for n in names if self._fails[n] or self._reverts[n]), names[0])
+        self.atom = widgets.Dropdown(
+            options=[(f"{n} (retry controller)" if kinds[n] else n, n) for n in names],
+            value=first,
+            description="injected failures: atom",
+            style=wide,
+            layout=widgets.Layout(width="26em"),
+        )
+        self.fails_on = widgets.Dropdown(
+            options=fail_choices(self._given[first]),
+            value=self._fails[first],
+            description="fails on",
+            style=wide,
+            layout=widgets.Layout(width="15em"),
+        )
+        self.revert_fails = widgets.Checkbox(
+            value=bool(self._reverts[first]),
+            description="revert fails",
+            indent=False,
+            layout=widgets.Layout(width="10em"),
+        )
+        self.failures = widgets.HTML()
 
         makespan = self.result.makespan
         self.time = widgets.FloatSlider(
-            value=makespan,
+            value=0.0,
             min=0.0,
             max=makespan,
             step=_time_step(makespan),
@@ -212,11 +258,16 @@ class Explorer:
             layout=widgets.Layout(width="30em"),
         )
         self.play = widgets.Play(value=0, min=0, max=0, step=1, interval=500, description="play")
-        self._set_play_range(makespan, at_end=True)
         self.play_link = widgets.jsdlink((self.play, "value"), (self.time, "value"))
         # Natural size (not stretched to the box's width), shrunk only to fit.
-        natural = {"max_width": "100%", "align_self": "flex-start"}
+        natural = {"max_width": "100%", "align_self": "flex-start", "flex": "0 0 auto"}
         self.timeline = widgets.Image(format="png", layout=widgets.Layout(**natural))
+        self.timeline_box = widgets.Box(
+            [self.timeline],
+            layout=widgets.Layout(
+                max_height=f"{TIMELINE_MAX_HEIGHT * _DPI:.0f}px", overflow="auto"
+            ),
+        )
         self.flow = widgets.Image(format="png", layout=widgets.Layout(**natural))
         self.summary = widgets.HTML()
         title = f"<b>{html.escape(self.base.name)}</b>"
@@ -226,20 +277,20 @@ class Explorer:
             [
                 widgets.HTML(title),
                 widgets.HBox([self.strategy, self.defer_reverts, self.workers, self.seed]),
-                widgets.HTML("<b>injected failures</b>"),
-                *rows,
+                widgets.HBox([self.atom, self.fails_on, self.revert_fails]),
+                self.failures,
                 widgets.HBox([self.play, self.time]),
                 self.summary,
-                self.timeline,
+                self.timeline_box,
                 self.flow,
             ]
         )
         controls = [self.strategy, self.defer_reverts, self.workers, self.seed]
-        controls += [*self.fails_on.values(), *self.revert_fails.values()]
-        for control in controls:
+        for control in [*controls, self.fails_on, self.revert_fails]:
             control.observe(self._on_control, names="value")
+        self.atom.observe(self._on_atom, names="value")
         self.time.observe(self._on_time, names="value")
-        self._run()
+        self._show(self.scenario, self.result)
 
     # -- what the controls say
     @property
@@ -247,32 +298,73 @@ class Explorer:
         """The time of the cursor."""
         return float(self.time.value)
 
+    @property
+    def timeline_figure(self) -> Figure | None:
+        """The figure of the timeline shown (a new one after each rerun, the same one
+        while the cursor moves)."""
+        return self._timeline.figure
+
+    @property
+    def flow_figure(self) -> Figure | None:
+        """The figure of the flow graph shown (the same one for the explorer's life)."""
+        return None if self._flow is None else self._flow.figure
+
     def settings(self) -> Settings:
-        """The settings the controls show now."""
+        """The settings the controls show now (the failures of every atom, not only the
+        one the failure controls show)."""
         workers = int(self.workers.value)
         return Settings(
             strategy=Strategy(self.strategy.value),
             defer_reverts=bool(self.defer_reverts.value),
             workers=workers if workers > 0 else None,
             seed=int(self.seed.value),
-            fails_on={name: box.value for name, box in self.fails_on.items()},
-            revert_fails_on={
-                name: self._revert_spec[name] if box.value else ()
-                for name, box in self.revert_fails.items()
-            },
+            fails_on=dict(self._fails),
+            revert_fails_on=dict(self._reverts),
         )
 
     # -- reactions
+    def _on_atom(self, change: Mapping[str, Any]) -> None:
+        """Show the chosen atom's failures in the failure controls (no rerun)."""
+        name = self.atom.value
+        self._syncing = True
+        try:
+            self.fails_on.options = fail_choices(self._given[name])
+            self.fails_on.value = self._fails[name]
+            self.revert_fails.value = bool(self._reverts[name])
+        finally:
+            self._syncing = False
+
     def _on_control(self, change: Mapping[str, Any]) -> None:
-        self._run()
+        if self._syncing:
+            return
+        owner = change["owner"]
+        if owner is self.fails_on:
+            self._fails[self.atom.value] = owner.value
+        elif owner is self.revert_fails:
+            name = self.atom.value
+            self._reverts[name] = self._revert_spec[name] if owner.value else ()
+        loop = _browser_loop(owner)
+        if loop is None:
+            self._run()
+            return
+        if self._pending is not None:
+            self._pending.cancel()
+        self._pending = loop.call_later(self.debounce, self._run)
 
     def _on_time(self, change: Mapping[str, Any]) -> None:
-        if not self._drawing:
-            self._draw()
+        if self._drawing:
+            return
+        self.timeline.value = self._timeline.move(self.at)
+        assert self._flow is not None
+        self.flow.value = self._flow.show(self.result, self.at)
 
     def _run(self) -> None:
+        if self._pending is not None:
+            self._pending.cancel()
+            self._pending = None
         try:
             scenario = apply_controls(self.base, self.settings())
+            self.runs += 1
             result = simulate(scenario)
         except FlowsimError as exc:
             self.error = str(exc)
@@ -280,52 +372,78 @@ class Explorer:
                 f'<span style="color:#b00">cannot run these settings: {html.escape(str(exc))}'
                 "</span>"
             )
+            self._show_failures()
             return
         self.error = None
+        self._show(scenario, result)
+
+    def _show(self, scenario: Scenario, result: Result) -> None:
         self.scenario, self.result = scenario, result
-        old_end = float(self.time.max)
-        at_end = self.at >= old_end
-        makespan = result.makespan
+        old_end, at = float(self.time.max), self.at
+        makespan, start = result.makespan, start_time(result)
+        if self._start is None or at == self._start:
+            at = start  # not moved since the last run: to this run's first failure
+        elif at >= old_end:
+            at = makespan  # at the end: stays at the end
+        else:
+            at = min(at, makespan)
+        self._start = start
         self._drawing = True
         try:
             if makespan >= old_end:
                 self.time.max = makespan
             self.time.step = _time_step(makespan)
             self.time.readout_format = _time_format(self.time.step)
-            self.time.value = makespan if at_end else min(self.at, makespan)
+            self.time.value = at
             self.time.max = makespan
-            self._set_play_range(makespan, at_end=at_end)
+            self._set_play_range(makespan, at)
         finally:
             self._drawing = False
         self.summary.value = f"<b>{html.escape(self.base.name)}</b>: " + html.escape(
             summary(result)
         ).replace(f"flow {result.flow_state},", f"flow <b>{result.flow_state}</b>,")
-        self._draw()
+        self._show_failures()
+        self.timeline.value = self._timeline.show(result, at)
+        if self._flow is None:
+            self._flow = _FlowPicture(result, at)
+        self.flow.value = self._flow.show(result, at)
 
-    def _set_play_range(self, makespan: float, *, at_end: bool) -> None:
+    def _show_failures(self) -> None:
+        self.failures.value = "injected failures: " + html.escape(
+            describe_failures(self.settings()), quote=False
+        )
+
+    def _set_play_range(self, makespan: float, at: float) -> None:
         """Fit the play button to ``makespan``, in whole time units (Play counts in ints).
 
         In the browser every change of the play button's value moves the slider
-        (``play_link``), also when the page first shows it: so a cursor at the end puts the
-        play button at its end too (pressing play then starts again from 0), and a cursor
-        inside the run leaves the play button's value alone unless it is out of range.
+        (``play_link``), also when the page first shows it: so the play button shows the
+        cursor's time when that is a whole number (the start, :func:`start_time`, is one)
+        and its end when the cursor is at the end; otherwise its value is left alone
+        unless it is out of range.
         """
         self.play.max = math.ceil(makespan)
         self.play.step = max(1, math.ceil(makespan / 40))
-        if at_end:
+        if at >= makespan:
             self.play.value = self.play.max
-
-    def _draw(self) -> None:
-        at = self.at
-        self.timeline_figure = draw_timeline(self.result, at=at)
-        self.flow_figure = draw_flow(self.result, at=at)
-        self.timeline.value = to_png(self.timeline_figure)
-        self.flow.value = to_png(self.flow_figure)
+        elif float(at).is_integer():
+            self.play.value = int(at)
 
     # -- display
     def _repr_mimebundle_(self, **kwargs: Any) -> Any:
         return self.widget._repr_mimebundle_(**kwargs)
 
 
-def _show_spec(spec: FailSpec) -> str:
-    return spec if isinstance(spec, str) else ", ".join(map(str, spec)) or "never"
+def _browser_loop(control: Any) -> asyncio.AbstractEventLoop | None:
+    """The running event loop if ``control``'s change came from the browser, else None.
+
+    While ipywidgets applies a change sent by the browser (``Widget.set_state``), the
+    control's ``_property_lock`` holds the synced values; a change made from Python
+    leaves it empty. In a kernel, the browser's changes arrive inside its event loop.
+    """
+    if not getattr(control, "_property_lock", None):
+        return None
+    try:
+        return asyncio.get_running_loop()
+    except RuntimeError:
+        return None

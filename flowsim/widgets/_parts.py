@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from flowsim import examples
 from flowsim.errors import ModelError, ScenarioError
@@ -22,12 +22,14 @@ from flowsim.model import (
     Flow,
     GraphFlow,
     LinearFlow,
+    Retry,
     Scenario,
     Strategy,
     Task,
     UnorderedFlow,
     walk,
 )
+from flowsim.states import AtomState
 from flowsim.timing import FailSpec, check_fail_spec
 from flowsim.trace import Result
 
@@ -42,10 +44,22 @@ FAIL_CHOICES: tuple[tuple[str, FailSpec], ...] = (
     ("attempts 1-2", (1, 2)),
     ("always", "always"),
 )
-"""The choices of a task's "fails on" control, as (label, ``fails_on``) pairs. A task whose
-scenario gives another value gets that value as an extra first choice."""
+"""The choices of the "fails on" control, as (label, ``fails_on``) pairs. An atom whose
+scenario gives another value gets that value as an extra first choice
+(:func:`fail_choices`)."""
+
+_A = TypeVar("_A", Task, Retry)
 
 _DPI = 90
+"""The resolution of the explorer's pictures, in pixels per inch."""
+
+TIMELINE_MAX_HEIGHT = 12.0
+"""The height (inches) up to which a timeline's rows are squeezed, down to
+:data:`_MIN_PITCH` inches a row, before it grows taller (and scrolls in the explorer)."""
+
+_PITCH = 0.42  # inches per timeline row, when the timeline fits TIMELINE_MAX_HEIGHT
+_MIN_PITCH = 0.2  # the least: a row still holds a 10 pt label and a bar with 8 pt text
+_FRAME = 1.6  # inches of a timeline that are not rows: title, decisions, time axis
 
 
 # --------------------------------------------------------------------------- pure parts
@@ -102,8 +116,8 @@ class Settings:
     """What the explorer's controls set.
 
     ``workers`` is ``None`` for unlimited workers. ``fails_on`` and ``revert_fails_on``
-    map task names to the values to use instead of the scenario's; tasks not named keep
-    theirs.
+    map atom names (tasks and retry controllers) to the values to use instead of the
+    scenario's; atoms not named keep theirs.
     """
 
     strategy: Strategy = Strategy.SMART
@@ -123,7 +137,7 @@ class Settings:
         for name in ("fails_on", "revert_fails_on"):
             given = getattr(self, name)
             if not isinstance(given, Mapping):
-                raise ModelError(f"Settings: {name} must map task names to values, got {given!r}")
+                raise ModelError(f"Settings: {name} must map atom names to values, got {given!r}")
             checked = {
                 task: check_fail_spec(f"Settings: {name}[{task!r}]", name, spec)
                 for task, spec in given.items()
@@ -131,26 +145,27 @@ class Settings:
             object.__setattr__(self, name, MappingProxyType(checked))
 
 
-def _tasks(flow: Flow) -> list[Task]:
-    return [node for node in walk(flow) if isinstance(node, Task)]
+def _atoms(flow: Flow) -> list[Task | Retry]:
+    return [node for node in walk(flow) if isinstance(node, Task | Retry)]
 
 
 def settings_of(scenario: Scenario) -> Settings:
-    """The settings that reproduce ``scenario`` as it is.
+    """The settings that reproduce ``scenario`` as it is: its options, and the injected
+    failures of every atom (tasks and retry controllers, in declaration order).
 
     >>> s = settings_of(load_target("blueprint"))
     >>> s.strategy, s.workers, dict(s.fails_on)
-    (<Strategy.SMART: 'smart'>, None, {'A': (), 'B': (1,), 'C': ()})
+    (<Strategy.SMART: 'smart'>, None, {'A': (), 'checkpoint': (), 'B': (1,), 'C': ()})
     """
     o = scenario.options
-    tasks = _tasks(scenario.flow)
+    atoms = _atoms(scenario.flow)
     return Settings(
         strategy=o.strategy,
         defer_reverts=o.defer_reverts,
         workers=o.workers,
         seed=o.seed,
-        fails_on={t.name: t.fails_on for t in tasks},
-        revert_fails_on={t.name: t.revert_fails_on for t in tasks},
+        fails_on={a.name: a.fails_on for a in atoms},
+        revert_fails_on={a.name: a.revert_fails_on for a in atoms},
     )
 
 
@@ -160,7 +175,7 @@ def apply_controls(scenario: Scenario, settings: Settings) -> Scenario:
     Raises
     ------
     ModelError
-        If ``settings`` names a task the scenario does not have, or an option is invalid.
+        If ``settings`` names an atom the scenario does not have, or an option is invalid.
 
     Examples
     --------
@@ -168,28 +183,38 @@ def apply_controls(scenario: Scenario, settings: Settings) -> Scenario:
     >>> changed = apply_controls(blueprint, Settings(workers=1, fails_on={"B": ()}))
     >>> changed.options.workers, changed.flow.children[1].children[0].children[0].fails_on
     (1, ())
+    >>> apply_controls(blueprint, Settings(revert_fails_on={"checkpoint": (1,)})).flow.children[1].children[0].retry.revert_fails_on
+    (1,)
     >>> apply_controls(blueprint, Settings(fails_on={"D": (1,)}))
     Traceback (most recent call last):
     ...
-    flowsim.errors.ModelError: Settings: no task named 'D' in scenario 'blueprint'; its tasks are A, B, C
+    flowsim.errors.ModelError: Settings: no atom named 'D' in scenario 'blueprint'; its atoms are A, checkpoint, B, C
     """  # noqa: E501
-    names = [t.name for t in _tasks(scenario.flow)]
+    names = [a.name for a in _atoms(scenario.flow)]
     for mapping in (settings.fails_on, settings.revert_fails_on):
         for name in mapping:
             if name not in names:
                 raise ModelError(
-                    f"Settings: no task named {name!r} in scenario {scenario.name!r}; its "
-                    f"tasks are {', '.join(names)}"
+                    f"Settings: no atom named {name!r} in scenario {scenario.name!r}; its "
+                    f"atoms are {', '.join(names)}"
                 )
+
+    def failures(atom: _A) -> _A:
+        return dataclasses.replace(
+            atom,
+            fails_on=settings.fails_on.get(atom.name, atom.fails_on),
+            revert_fails_on=settings.revert_fails_on.get(atom.name, atom.revert_fails_on),
+        )
 
     def rebuild(node: Task | Flow) -> Task | Flow:
         if isinstance(node, Task):
-            return dataclasses.replace(
-                node,
-                fails_on=settings.fails_on.get(node.name, node.fails_on),
-                revert_fails_on=settings.revert_fails_on.get(node.name, node.revert_fails_on),
-            )
-        return dataclasses.replace(node, children=[rebuild(child) for child in node.children])
+            return failures(node)
+        retry = node.retry
+        return dataclasses.replace(
+            node,
+            retry=None if retry is None else failures(retry),
+            children=[rebuild(child) for child in node.children],
+        )
 
     flow = rebuild(scenario.flow)
     assert not isinstance(flow, Task)
@@ -227,22 +252,127 @@ def summary(result: Result) -> str:
     )
 
 
+def fail_choices(given: FailSpec) -> list[tuple[str, FailSpec]]:
+    """The choices of the "fails on" control for an atom whose scenario gives ``given``:
+    :data:`FAIL_CHOICES`, with ``given`` first (labelled "as given") if it is not one.
+
+    >>> [label for label, _ in fail_choices((2, 5))][:2]
+    ['as given: 2, 5', 'never']
+    >>> fail_choices((1,)) == list(FAIL_CHOICES)
+    True
+    """
+    choices = list(FAIL_CHOICES)
+    if all(given != value for _, value in choices):
+        choices.insert(0, (f"as given: {_show_spec(given)}", given))
+    return choices
+
+
+def _show_spec(spec: FailSpec) -> str:
+    return spec if isinstance(spec, str) else ", ".join(map(str, spec)) or "never"
+
+
+def _calls(spec: FailSpec, noun: str) -> str:
+    if spec == "always":
+        return "always"
+    return f"on {noun}{'' if len(spec) == 1 else 's'} {_show_spec(spec)}"
+
+
+def describe_failures(settings: Settings) -> str:
+    """The failures ``settings`` inject, a clause for each (in the order of ``settings``),
+    or ``"none"``. An atom's attempts (execute calls) and revert calls are counted over
+    the whole run.
+
+    >>> print(describe_failures(settings_of(load_target("revert-failure"))))
+    allocate's revert fails on call 1; configure fails on attempt 1
+    >>> print(describe_failures(settings_of(load_target("nested-escalation"))))
+    deploy fails on attempts 1, 2
+    >>> describe_failures(Settings(fails_on={"a": (), "b": "always"}, revert_fails_on={"a": ()}))
+    'b fails always'
+    >>> describe_failures(Settings())
+    'none'
+    """
+    clauses: dict[str, list[str]] = {}
+    for name, spec in settings.fails_on.items():
+        if spec:
+            clauses.setdefault(name, []).append(f"{name} fails {_calls(spec, 'attempt')}")
+    for name, spec in settings.revert_fails_on.items():
+        if spec:
+            clauses.setdefault(name, []).append(f"{name}'s revert fails {_calls(spec, 'call')}")
+    order = [*settings.fails_on, *settings.revert_fails_on]
+    out = [c for name in dict.fromkeys(order) if name in clauses for c in clauses[name]]
+    return "; ".join(out) or "none"
+
+
+def first_failure(result: Result) -> float | None:
+    """The time of the run's first failure (a failed execute or revert), or ``None``.
+
+    >>> from flowsim import simulate
+    >>> first_failure(simulate(load_target("blueprint")))
+    3.0
+    >>> first_failure(simulate(LinearFlow(name="f", children=[Task(name="a")]))) is None
+    True
+    """
+    for e in result.events:
+        if e.subject == "atom" and e.state in _FAILED:
+            return e.time
+    return None
+
+
+_FAILED = frozenset((AtomState.FAILURE, AtomState.REVERT_FAILURE))
+
+
+def start_time(result: Result) -> float:
+    """Where the explorer's time cursor starts: at the first failure, the moment the run
+    becomes interesting (rounded up to a whole time unit, which the play button can show,
+    and at most the end of the run); at the end of a run that never fails.
+
+    >>> from flowsim import simulate
+    >>> start_time(simulate(load_target("blueprint")))
+    3.0
+    >>> start_time(simulate(LinearFlow(name="f", children=[Task(name="a", duration=2)])))
+    2.0
+    >>> quick = Task(name="a", duration=0.3, revert_duration=0.1, fails_on=[1])
+    >>> start_time(simulate(LinearFlow(name="f", children=[quick])))  # fails at 0.3, ends at 0.4
+    0.4
+    """
+    failed = first_failure(result)
+    if failed is None:
+        return result.makespan
+    return min(float(math.ceil(failed)), result.makespan)
+
+
+def timeline_height(rows: int) -> float:
+    """The height (inches) of the explorer's timeline of ``rows`` rows: 0.42 inches a row
+    up to :data:`TIMELINE_MAX_HEIGHT`; more rows are squeezed to fit it, down to 0.2 inches
+    a row, and only then does the picture grow (the explorer scrolls it).
+
+    >>> timeline_height(4), timeline_height(40), timeline_height(80)
+    (3.28, 12.0, 17.6)
+    """
+    if _FRAME + _PITCH * rows <= TIMELINE_MAX_HEIGHT:
+        return round(_FRAME + _PITCH * rows, 6)
+    pitch = max(_MIN_PITCH, (TIMELINE_MAX_HEIGHT - _FRAME) / rows)
+    return round(_FRAME + pitch * rows, 6)
+
+
 def draw_timeline(result: Result, *, at: float | None = None) -> Figure:
-    """A new figure holding :func:`flowsim.plot.plot_timeline` of ``result`` at ``at``.
+    """A new figure holding :func:`flowsim.plot.plot_timeline` of ``result`` at ``at``,
+    :func:`timeline_height` tall.
 
     The figure is not registered with pyplot, so it is freed with its last reference.
 
     >>> from flowsim import simulate
     >>> fig = draw_timeline(simulate(load_target("blueprint")), at=3)
-    >>> len(fig.axes) >= 1
-    True
+    >>> width, height = fig.get_size_inches()
+    >>> print(f"{width:g} x {height:g} inches at {fig.dpi:g} dpi")
+    8 x 3.28 inches at 90 dpi
     """
     from matplotlib.figure import Figure
 
     from flowsim.plot import plot_timeline
 
-    lanes = len(result.compiled.names)
-    fig = Figure(figsize=(8.0, 1.6 + 0.42 * lanes), layout="constrained")
+    height = timeline_height(len(result.compiled.names))
+    fig = Figure(figsize=(8.0, height), dpi=_DPI, layout="constrained")
     plot_timeline(result, at=at, ax=fig.add_subplot())
     return fig
 
@@ -259,7 +389,7 @@ def draw_flow(result: Result, *, at: float | None = None) -> Figure:
 
     from flowsim.plot import plot_flow
 
-    fig = Figure(figsize=(8.0, 4.2), layout="constrained")
+    fig = Figure(figsize=(8.0, 4.2), dpi=_DPI, layout="constrained")
     plot_flow(result, at=at, ax=fig.add_subplot())
     return fig
 
