@@ -29,6 +29,7 @@ import subprocess
 import tarfile
 import tempfile
 import threading
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, NoReturn
@@ -111,11 +112,12 @@ def widget_scripts() -> None:
         shutil.move(staging, VENDOR)
 
 
-def export_notebook() -> str:
+def export_notebook() -> tuple[str, Counter[str]]:
     """Execute the explorer notebook, storing its widget state, and export it to HTML.
 
-    Returns the MathJax URL the page refers to: the one script it may ask the network
-    for (the notebook has no mathematics, so the page works without it).
+    Returns the MathJax URL the page refers to (the one script it may ask the network
+    for: the notebook has no mathematics, so the page works without it) and how many
+    widget models of each kind the stored state holds (``"DropdownModel"``: 4, ...).
     """
     notebook = nbformat.read(NOTEBOOK, as_version=4)
     NotebookClient(
@@ -136,7 +138,8 @@ def export_notebook() -> str:
     assert "vendor/embed-amd.js" in body and "application/vnd.jupyter.widget-state+json" in body
     assert "cdn.jsdelivr.net" not in body and "unpkg.com" not in body
     (OUT / "02_explorer.html").write_text(body, encoding="utf-8")
-    return str(exporter.mathjax_url)
+    models = Counter(m["model_name"] for m in state["state"].values())
+    return str(exporter.mathjax_url), models
 
 
 class _LocalCDN(http.server.SimpleHTTPRequestHandler):
@@ -200,7 +203,7 @@ def test_the_explorer_renders_in_headless_chromium(served: str) -> None:
     except ImportError:
         unavailable("Playwright for Python is not installed (pip install playwright)")
     widget_scripts()
-    mathjax = export_notebook()
+    mathjax, models = export_notebook()
     errors: list[str] = []
     refused: list[str] = []
     missing: list[str] = []
@@ -233,10 +236,14 @@ def test_the_explorer_renders_in_headless_chromium(served: str) -> None:
     assert errors == [], f"JavaScript errors in the page: {errors}"
     assert set(refused) <= {mathjax}, f"the page needed the network: {refused}"
     assert set(missing) <= {mathjax}, f"requests that failed: {missing}"
-    # Four explorers: blueprint (3 tasks), nested-escalation (3), wide-graph (7), a flow (2).
-    assert facts["dropdowns"] == 4 + 3 + 3 + 7 + 2  # a strategy dropdown each, one per task
-    assert facts["checkboxes"] == 4 + 3 + 3 + 7 + 2  # defer_reverts each, revert fails per task
-    assert facts["sliders"] == 4 and facts["plays"] == 4
+    # Four explorers (blueprint, nested-escalation, wide-graph, a flow): every control the
+    # kernel made is on the page, as many of each kind as the stored widget state holds,
+    # and each explorer has at least its strategy, defer_reverts, time slider and player.
+    sliders = models["IntSliderModel"] + models["FloatSliderModel"]
+    assert facts["dropdowns"] == models["DropdownModel"] >= 4
+    assert facts["checkboxes"] == models["CheckboxModel"] >= 4
+    assert facts["sliders"] == sliders >= 4
+    assert facts["plays"] == models["PlayModel"] == 4
     assert facts["unrendered"] == 0
     assert len(facts["images"]) == 8  # a timeline and a flow graph per explorer
     assert all(width >= 400 and height >= 150 for width, height in facts["images"])
