@@ -274,7 +274,11 @@ def test_the_explorer_starts_from_the_scenario() -> None:
     )
     assert ex.failures.value == "injected failures: B fails on attempt 1"
     assert png_size(ex.timeline.value) == (720, round(3.28 * 90))
-    assert png_size(ex.flow.value) == (720, round(4.2 * 90))
+    assert ex.flow_figure is not None
+    width, height = ex.flow_figure.get_size_inches()  # plot_flow's own size
+    assert png_size(ex.flow.value) == ex.flow_figure.canvas.get_width_height()
+    assert png_size(ex.flow.value) == (int(width * 90), int(height * 90))
+    assert height >= 2.6  # room for the legend of every state
     assert by_gid(ex.timeline_figure, "cursor")[0].get_xdata()[0] == 3.0
     assert node_label(ex.flow_figure, "B") == "B\nREVERTING"  # what the failure starts
     assert node_label(ex.flow_figure, "C") == "C\nRUNNING"
@@ -508,6 +512,8 @@ def test_a_large_flows_timeline_is_capped_and_scrolls() -> None:
         "auto",
     )
     assert ex.timeline_box.children == (ex.timeline,)
+    assert (ex.flow_box.layout.max_height, ex.flow_box.layout.overflow) == ("1080px", "auto")
+    assert ex.flow_box.children == (ex.flow,)
     assert ex.at == 8.0  # t7 fails at the end of its first attempt
 
 
@@ -568,6 +574,7 @@ def test_the_explorer_is_one_widget_tree() -> None:
     controls = [ex.strategy, ex.defer_reverts, ex.workers, ex.seed, ex.play, ex.time]
     controls += [ex.atom, ex.fails_on, ex.revert_fails, ex.failures]
     assert all(any(c is w for w in inside) for c in controls)
-    assert all(any(c is w for w in inside) for c in (ex.timeline, ex.flow, ex.summary))
+    pictures = (ex.timeline, ex.flow, ex.timeline_box, ex.flow_box, ex.summary)
+    assert all(any(c is w for w in inside) for c in pictures)
     bundle = ex._repr_mimebundle_()
     assert bundle["application/vnd.jupyter.widget-view+json"]["model_id"] == ex.widget.model_id

@@ -136,8 +136,8 @@ class Explorer:
         moved.
     timeline, flow
         Image widgets: the timeline with the cursor, and the flow graph coloured by the
-        atoms' states at the cursor. The timeline sits in ``timeline_box``, which scrolls
-        beyond :data:`TIMELINE_MAX_HEIGHT` inches.
+        atoms' states at the cursor. They sit in ``timeline_box`` and ``flow_box``, which
+        scroll beyond :data:`TIMELINE_MAX_HEIGHT` inches.
     summary
         An HTML widget: flow state, makespan, wasted work, reverted atoms (or the error,
         if the settings cannot run).
@@ -274,6 +274,12 @@ class Explorer:
             ),
         )
         self.flow = widgets.Image(format="png", layout=widgets.Layout(**natural))
+        self.flow_box = widgets.Box(
+            [self.flow],
+            layout=widgets.Layout(
+                max_height=f"{TIMELINE_MAX_HEIGHT * _DPI:.0f}px", overflow="auto"
+            ),
+        )
         self.summary = widgets.HTML()
         title = f"<b>{html.escape(self.base.name)}</b>"
         if self.base.description:
@@ -287,7 +293,7 @@ class Explorer:
                 widgets.HBox([self.play, self.time]),
                 self.summary,
                 self.timeline_box,
-                self.flow,
+                self.flow_box,
             ]
         )
         controls = [self.strategy, self.defer_reverts, self.workers, self.seed]

@@ -59,6 +59,7 @@ TIMELINE_MAX_HEIGHT = 12.0
 
 _PITCH = 0.42  # inches per timeline row, when the timeline fits TIMELINE_MAX_HEIGHT
 _MIN_PITCH = 0.2  # the least: a row still holds a 10 pt label and a bar with 8 pt text
+_FLOW_MIN_HEIGHT = 2.6  # inches: room for a legend of every state
 _FRAME = 1.6  # inches of a timeline that are not rows: title, decisions, time axis
 
 
@@ -378,19 +379,24 @@ def draw_timeline(result: Result, *, at: float | None = None) -> Figure:
 
 
 def draw_flow(result: Result, *, at: float | None = None) -> Figure:
-    """A new figure holding :func:`flowsim.plot.plot_flow` of ``result`` at ``at``.
+    """A new figure holding :func:`flowsim.plot.plot_flow` of ``result`` at ``at``, at the
+    size plot_flow gives it (at least :data:`_FLOW_MIN_HEIGHT` inches tall: the explorer's
+    legend names every state).
 
     >>> from flowsim import simulate
     >>> fig = draw_flow(simulate(load_target("blueprint")), at=3)
-    >>> len(fig.axes) >= 1
-    True
+    >>> print(f"{fig.dpi:g} dpi, tall enough: {fig.get_size_inches()[1] >= 2.6}")
+    90 dpi, tall enough: True
     """
     from matplotlib.figure import Figure
 
     from flowsim.plot import plot_flow
 
-    fig = Figure(figsize=(8.0, 4.2), dpi=_DPI, layout="constrained")
-    plot_flow(result, at=at, ax=fig.add_subplot())
+    fig = plot_flow(result, at=at).get_figure(root=True)
+    assert isinstance(fig, Figure)
+    fig.set_dpi(_DPI)
+    width, height = fig.get_size_inches()
+    fig.set_size_inches(float(width), max(float(height), _FLOW_MIN_HEIGHT))
     return fig
 
 

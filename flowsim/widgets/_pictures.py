@@ -18,6 +18,7 @@ import io
 import math
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.patches import FancyBboxPatch, Patch
 from matplotlib.transforms import Bbox
@@ -79,8 +80,8 @@ class TimelinePicture:
     """The timeline of the current run with a cursor that moves on its own.
 
     :meth:`show` draws a run (a new figure); :meth:`move` moves the cursor on it.
-    Consecutive runs usually need the same margins (the same rows, legend and decision
-    levels): the layout is then reused rather than computed again.
+    Runs usually need one of a few sets of margins (the rows are the same; the legend and
+    the levels of decision labels vary): each is computed once, then reused.
     """
 
     def __init__(self) -> None:
@@ -89,7 +90,7 @@ class TimelinePicture:
         self._canvas: Any = None  # the Agg canvas (matplotlib does not type it)
         self._axes: Axes | None = None
         self._background: Any = None
-        self._layout: tuple[object, Bbox] | None = None
+        self._layouts: dict[object, Bbox] = {}  # the axes' place, by _layout_key
         self._layer: list[Artist] = []
 
     def show(self, result: Result, at: float) -> bytes:
@@ -98,9 +99,9 @@ class TimelinePicture:
         ax = fig.axes[0]
         (cursor,) = _by_gid(ax, "cursor")
         key = _layout_key(ax)
-        if self._layout is not None and self._layout[0] == key:
+        if key in self._layouts:
             fig.set_layout_engine("none")
-            ax.set_position(self._layout[1])
+            ax.set_position(self._layouts[key])
         canvas = _agg(fig)
         # What moves: the cursor, and what is drawn over it (the decision markers).
         above = [a for a in ax.get_children() if a.get_zorder() > cursor.get_zorder()]
@@ -110,7 +111,7 @@ class TimelinePicture:
             artist.set_visible(False)
         canvas.draw()
         if fig.get_layout_engine() is not None:
-            self._layout = (key, ax.get_position())
+            self._layouts[key] = ax.get_position()
             fig.set_layout_engine("none")
         self._background = canvas.copy_from_bbox(fig.bbox)
         for artist in shown:
@@ -194,60 +195,80 @@ class FlowPicture:
         self.title.set_position(where)
         self._shown: dict[str, AtomState | None] = dict.fromkeys(self.names)
         self._title: str | None = None
+        renderer = self._canvas.get_renderer()
+        self._patch_boxes = {  # the nodes do not move
+            name: _box(patch.get_window_extent(renderer))
+            for name, (patch, _) in self.nodes.items()
+        }
+        self._label_boxes: dict[tuple[str, AtomState], np.ndarray] = {}
+        self._boxes = np.array([self._patch_boxes[name] for name in self.names]).reshape(-1, 4)
 
     def show(self, result: Result, at: float) -> bytes:
         """The graph coloured by the atoms' states at ``at``; the PNG."""
         renderer = self._canvas.get_renderer()
         states = states_at(result, at)
-        dirty: list[Bbox] = []
-        redraw: set[str] = set()
-        for name in self.names:
+        dirty: list[np.ndarray] = []  # boxes (x0, y0, x1, y1) to restore
+        redraw = np.zeros(len(self.names), dtype=bool)
+        for i, name in enumerate(self.names):
             state = states[name]
             if self._shown[name] is state:
                 continue
-            patch, label = self.nodes[name]
             if self._shown[name] is not None:
-                dirty.append(self._extent(name, renderer))
+                dirty.append(self._boxes[i].copy())
+            patch, label = self.nodes[name]
             patch.set_facecolor(STATE_COLORS[state])
             label.set_text(f"{name}\n{state}")
             label.set_color(_ink(STATE_COLORS[state]))
-            dirty.append(self._extent(name, renderer))
-            redraw.add(name)
+            self._boxes[i] = self._extent(name, state, renderer)
+            dirty.append(self._boxes[i].copy())
+            redraw[i] = True
             self._shown[name] = state
         title = f"{result.compiled.name} at t={_number(at)}"
         retitle = title != self._title
         if retitle:
             if self._title is not None:
-                dirty.append(self.title.get_window_extent(renderer))
+                dirty.append(_box(self.title.get_window_extent(renderer)))
             self.title.set_text(title)
-            dirty.append(self.title.get_window_extent(renderer))
+            dirty.append(_box(self.title.get_window_extent(renderer)))
             self._title = title
         # A node that overlaps a restored box is drawn again too (a long label may reach
         # its neighbour); so is whatever overlaps that, and so on.
-        rest = {n: self._extent(n, renderer) for n in self.names if n not in redraw}
-        grew = True
-        while grew:
-            grew = False
-            for name, box in list(rest.items()):
-                if any(box.overlaps(d) for d in dirty):
-                    redraw.add(name)
-                    dirty.append(box)
-                    del rest[name]
-                    grew = True
-        for box in dirty:
-            _restore(self._canvas, self._background, box)
-        ordered = [n for n in self.names if n in redraw]
+        todo = list(dirty)
+        while todo:
+            d = todo.pop()
+            b = self._boxes
+            hit = (
+                ~redraw & (b[:, 0] < d[2]) & (b[:, 2] > d[0]) & (b[:, 1] < d[3]) & (b[:, 3] > d[1])
+            )
+            for j in np.flatnonzero(hit).tolist():
+                redraw[j] = True
+                dirty.append(b[j].copy())
+                todo.append(b[j].copy())
+        for d in dirty:
+            _restore(self._canvas, self._background, Bbox.from_extents(*d))
+        ordered = [self.names[j] for j in np.flatnonzero(redraw).tolist()]
         for name in ordered:  # every node's fill, then every label, as a full draw does
             self.axes.draw_artist(self.nodes[name][0])
         for name in ordered:
             self.axes.draw_artist(self.nodes[name][1])
-        if retitle or any(self.title.get_window_extent(renderer).overlaps(d) for d in dirty):
+        t = _box(self.title.get_window_extent(renderer))
+        if retitle or any(
+            t[0] < d[2] and t[2] > d[0] and t[1] < d[3] and t[3] > d[1] for d in dirty
+        ):
             self.axes.draw_artist(self.title)
         return _encode(self._canvas)
 
-    def _extent(self, name: str, renderer: Any) -> Bbox:
-        patch, label = self.nodes[name]
-        return Bbox.union([patch.get_window_extent(renderer), label.get_window_extent(renderer)])
+    def _extent(self, name: str, state: AtomState, renderer: Any) -> np.ndarray:
+        """The box of a node and its label showing ``state`` (label boxes are cached)."""
+        key = (name, state)
+        if key not in self._label_boxes:
+            self._label_boxes[key] = _box(self.nodes[name][1].get_window_extent(renderer))
+        p, t = self._patch_boxes[name], self._label_boxes[key]
+        return np.array([min(p[0], t[0]), min(p[1], t[1]), max(p[2], t[2]), max(p[3], t[3])])
+
+
+def _box(bbox: Bbox) -> np.ndarray:
+    return np.array(bbox.extents, dtype=float)
 
 
 def _whole_legend(ax: Axes, retries: bool) -> None:
