@@ -1294,3 +1294,46 @@ def test_neighbors_deciders_into_and_out_of_a_checkpointed_flow() -> None:
         "2 z IGNORE #0",
         "2 g SUCCESS",
     ]
+
+
+def test_a_sibling_running_at_the_failure_finishes_then_reverts_and_its_successor_waits() -> None:
+    # b is RUNNING in r's scope when a fails: it runs to its end, is reverted (on the lowest
+    # free worker), and its successor c, in the scope too, does not start until b has run
+    # again in the retry round; d, after the checkpointed flow, is in the scope and waits
+    checkpointed = GraphFlow(
+        name="s",
+        retry=Retry(name="r", controller=Times(attempts=2)),
+        children=[Task(name="a", fails_on=[1]), Task(name="b", duration=3.0), Task(name="c")],
+        links=[Link(source="b", target="c")],
+    )
+    r = simulate(LinearFlow(name="f", children=[checkpointed, Task(name="d")]))
+    assert lines(r) == [
+        "0 f RUNNING",
+        "0 r RUNNING #1",
+        "0 r SUCCESS #1",
+        "0 a RUNNING #1 @0",
+        "0 b RUNNING #1 @1",
+        "1 a FAILURE #1 @0",
+        "1 a REVERTING #1 @0",
+        "2 a REVERTED #1 @0",
+        "3 b SUCCESS #1 @1",
+        "3 b REVERTING #1 @0",
+        "4 b REVERTED #1 @0",
+        "4 r RETRYING #1",
+        "4 a PENDING #1",
+        "4 b PENDING #1",
+        "4 r RUNNING #2",
+        "4 r SUCCESS #2",
+        "4 a RUNNING #2 @0",
+        "4 b RUNNING #2 @1",
+        "5 a SUCCESS #2 @0",
+        "7 b SUCCESS #2 @1",
+        "7 c RUNNING #1 @0",
+        "8 c SUCCESS #1 @0",
+        "8 d RUNNING #1 @0",
+        "9 d SUCCESS #1 @0",
+        "9 f SUCCESS",
+    ]
+    assert [(x.failed, x.action, x.scope) for x in r.resolutions] == [
+        ("a", "RETRY", ("a", "b", "c", "d"))
+    ]
