@@ -23,7 +23,7 @@ def _dag_edges(draw: st.DrawFn, n: int, deciders: bool) -> list[tuple[int, int, 
     out = []
     for u, v in edges:
         decider, depth = True, Depth.ALL
-        if deciders and _chance(draw, 4):
+        if deciders and _chance(draw, 3):
             decider, depth = False, draw(_pick(tuple(Depth)))
         out.append((u, v, decider, depth))
     return out
