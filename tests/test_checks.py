@@ -24,6 +24,7 @@ from flowsim import (
     Resolution,
     Result,
     Retry,
+    Scenario,
     ScenarioError,
     Task,
     Times,
@@ -469,7 +470,7 @@ def test_stop_the_world_violations_are_explained() -> None:
         (Rule.STOP_THE_WORLD, "B executes while the world is stopped", [8, 16]),
         (
             Rule.STOP_THE_WORLD,
-            "the flow is RUNNING again while B (RUNNING) has not finished",
+            "the flow is RUNNING again before B (RUNNING) finished",
             [16, 17],
         ),
     ]
@@ -1066,6 +1067,15 @@ def test_a_trace_is_judged_under_its_own_options_else_the_taskflow_preset() -> N
     assert options_for(c, bare) == (Options(), "the defaults (the trace carries none)")
     given = Options(workers=1)
     assert options_for(c, own, given) == (given, "given")
+    assert options_for(ran, bare) == (ran.options, "the result's")
+    scenario = Scenario(flow=nested_flow(), options=ran.options)
+    assert options_for(scenario, bare) == (
+        ran.options,
+        "the scenario's (the trace carries none)",
+    )
+    # check() itself judges a bare trace under the scenario's options: clean, where the
+    # defaults (below) find it wrong
+    assert check(scenario, bare) == []
     assert check(c, own) == [] and check(c, recorded) == []
     # judged under flowsim's default defer_reverts=True, the same events are wrong:
     assert seen(check(c, bare)) == [

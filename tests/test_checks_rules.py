@@ -4,12 +4,13 @@ tampered trace is explained exactly."""
 
 from __future__ import annotations
 
-from test_checks import Row, rows, seen, trace
+from test_checks import Row, Seen, rows, seen, trace
 
 from flowsim import (
     GraphFlow,
     LinearFlow,
     Link,
+    Options,
     Retry,
     Task,
     Times,
@@ -248,7 +249,7 @@ def test_stop_the_world_stays_stopped_until_the_retry_round_has_finished() -> No
     assert seen(check(r.compiled, trace("f", early), options=r.options)) == [
         (
             Rule.STOP_THE_WORLD,
-            "the flow is RUNNING again while r's retry round has not finished",
+            "the flow is RUNNING again before r's retry round finished",
             [15],
         )
     ]
@@ -284,4 +285,215 @@ def test_stop_the_world_stays_stopped_until_the_retry_round_has_finished() -> No
             "(the flow never went REVERTING)",
             [5, 7],
         ),
+    ]
+
+
+# --------------------------------------------------------------------------- each part of the
+# decider, worker and stop_the_world rules, one trace each (found missing by make mutate)
+
+
+def explained(flow: GraphFlow | LinearFlow, changed: list[Row], **options: object) -> Seen:
+    c = simulate(flow).compiled
+    return seen(check(c, trace(flow.name, changed), options=Options(**options)))  # type: ignore[arg-type]
+
+
+def test_the_widest_depth_among_the_voting_deciders_wins() -> None:
+    # "all" from a and "atom" from b: d, after c, is ignored too
+    flow = GraphFlow(
+        name="g",
+        children=[Task(name="a"), Task(name="b"), Task(name="c"), Task(name="d")],
+        links=[
+            Link(source="a", target="c", decider=False, depth="all"),
+            Link(source="b", target="c", decider=False, depth="atom"),
+            Link(source="c", target="d"),
+        ],
+    )
+    r = simulate(flow)
+    assert rows(r)[5:7] == [(1, "c", "IGNORE", 0, None), (1, "d", "IGNORE", 0, None)]
+    assert check(r) == []
+
+
+def test_a_flow_depth_decider_ignores_the_tasks_its_links_reach() -> None:
+    flow = GraphFlow(
+        name="g",
+        children=[Task(name="a"), Task(name="b"), Task(name="c"), Task(name="d")],
+        links=[
+            Link(source="a", target="b", decider=False, depth="flow"),
+            Link(source="b", target="c"),
+            Link(source="c", target="d"),
+        ],
+    )
+    r = simulate(flow)
+    assert [(e.name, str(e.state)) for e in r.events][3:6] == [
+        ("b", "IGNORE"),
+        ("c", "IGNORE"),
+        ("d", "IGNORE"),
+    ]
+    assert check(r) == []
+
+
+SOURCE_IGNORED = GraphFlow(
+    name="g",
+    children=[Task(name="z"), Task(name="a"), Task(name="b")],
+    links=[
+        Link(source="z", target="a", decider=False, depth="atom"),
+        Link(source="a", target="b", decider=False, depth="atom"),
+    ],
+)
+
+
+def test_a_decider_whose_source_is_ignored_does_not_vote() -> None:
+    r = simulate(SOURCE_IGNORED)  # a is ignored, so its decider on a -> b says nothing
+    assert [(e.name, str(e.state)) for e in r.events][3:5] == [("a", "IGNORE"), ("b", "RUNNING")]
+    assert check(r) == []
+    # z (atom 0) ignored by no decider: its own decider on z -> a is silent too
+    silent: list[Row] = [
+        (0, "g", "RUNNING", None, None),
+        (0, "z", "IGNORE", 0, None),
+        (0, "a", "RUNNING", 1, 0),
+        (1, "a", "SUCCESS", 1, 0),
+        (1, "b", "IGNORE", 0, None),
+        (1, "g", "SUCCESS", None, None),
+    ]
+    assert explained(SOURCE_IGNORED, silent) == [
+        (Rule.DECIDER, "z is ignored, but no decider says no to it", [1])
+    ]
+
+
+def test_an_ignore_before_the_atom_is_ready() -> None:
+    early: list[Row] = [
+        (0, "g", "RUNNING", None, None),
+        (0, "b", "IGNORE", 0, None),
+        (0, "a", "RUNNING", 1, 0),
+        (1, "a", "SUCCESS", 1, 0),
+        (1, "c", "RUNNING", 1, 0),
+        (2, "c", "SUCCESS", 1, 0),
+        (2, "g", "SUCCESS", None, None),
+    ]
+    assert explained(DECIDED, early) == [
+        (Rule.DECIDER, "b is ignored, but it is not ready to execute", [1])
+    ]
+
+
+NEIGHBORS = GraphFlow(
+    name="g",
+    children=[Task(name="a"), Task(name="b"), Task(name="d"), Task(name="c"), Task(name="e")],
+    links=[
+        Link(source="a", target="b", decider=False, depth="neighbors"),
+        Link(source="b", target="d"),
+        Link(source="a", target="c"),
+        Link(source="a", target="e"),
+    ],
+)
+
+
+def test_an_atom_in_a_decided_reach_must_not_execute_nor_stay_pending() -> None:
+    r = simulate(NEIGHBORS)
+    assert rows(r)[3:5] == [(1, "b", "IGNORE", 0, None), (1, "d", "IGNORE", 0, None)]
+    assert check(r) == []
+    ran = [
+        *rows(r)[:4],
+        (1, "d", "RUNNING", 1, 0),
+        (1, "c", "RUNNING", 1, 1),
+        (1, "e", "RUNNING", 1, 2),
+        (2, "d", "SUCCESS", 1, 0),
+        (2, "c", "SUCCESS", 1, 1),
+        (2, "e", "SUCCESS", 1, 2),
+        (2, "g", "SUCCESS", None, None),
+    ]
+    assert explained(NEIGHBORS, ran) == [
+        (Rule.DECIDER, "d executes, but the decider that ignored b ignores it too", [3, 4])
+    ]
+    kept = [row for row in rows(r) if row[1] != "d"]  # flagged once, though c and e start
+    assert explained(NEIGHBORS, kept) == [
+        (
+            Rule.DECIDER,
+            "the decider that ignored b also ignores d, which is still PENDING when c starts",
+            [3, 4],
+        ),
+        (Rule.UNFINISHED, "d was ready to execute (every predecessor done) and never ran", [8]),
+        (Rule.FINAL_STATE, "the flow ends SUCCESS; its atoms say REVERTED", [8]),
+    ]
+
+
+def test_every_decided_atom_left_pending_at_the_end_is_named() -> None:
+    two = GraphFlow(
+        name="g",
+        children=[Task(name="a"), Task(name="b"), Task(name="c")],
+        links=[
+            Link(source="a", target="b", decider=False),
+            Link(source="a", target="c", decider=False),
+        ],
+    )
+    stopped: list[Row] = [
+        (0, "g", "RUNNING", None, None),
+        (0, "a", "RUNNING", 1, 0),
+        (1, "a", "SUCCESS", 1, 0),
+        (1, "g", "SUCCESS", None, None),
+    ]
+    end = (
+        "is ready to execute and a decider on a link into it says no, "
+        "but it is still PENDING at the end"
+    )
+    assert explained(two, stopped) == [
+        (Rule.FINAL_STATE, "the flow ends SUCCESS; its atoms say REVERTED", [3]),
+        (Rule.DECIDER, f"b {end}", []),
+        (Rule.DECIDER, f"c {end}", []),
+    ]
+
+
+def test_a_task_takes_worker_0_when_all_are_free() -> None:
+    one = LinearFlow(name="f", children=[Task(name="a")])
+    on_1: list[Row] = [
+        (0, "f", "RUNNING", None, None),
+        (0, "a", "RUNNING", 1, 1),
+        (1, "a", "SUCCESS", 1, 1),
+        (1, "f", "SUCCESS", None, None),
+    ]
+    assert explained(one, on_1) == [
+        (Rule.WORKER, "a starts on worker 1; the lowest free worker is 0", [1])
+    ]
+
+
+def test_stop_the_world_reverting_for_nothing_never_stopping_and_resuming_early() -> None:
+    s = simulate(CHECKPOINTED, strategy="stop_the_world")
+    at = rows(s)
+    nothing: list[Row] = [
+        (0, "f", "RUNNING", None, None),
+        (0, "f", "REVERTING", None, None),
+        (0, "f", "REVERTED", None, None),
+    ]
+    stw = {"strategy": "stop_the_world"}
+    assert explained(CHECKPOINTED, nothing, **stw) == [
+        (Rule.STOP_THE_WORLD, "the flow is REVERTING, but nothing failed", [1]),
+        (Rule.UNFINISHED, "r was ready to execute (every predecessor done) and never ran", [2]),
+    ]
+    assert explained(CHECKPOINTED, at[:6], **stw) == [
+        (Rule.UNFINISHED, "the flow ends RUNNING, not in a final state", [0]),
+        (Rule.UNFINISHED, "b started RUNNING and never ended", [4]),
+        (Rule.STOP_THE_WORLD, "a failed, but the world never stopped", [5]),
+        (
+            Rule.MINIMAL_SET,
+            "the RETRY after a's failure at 1 must revert ['a', 'b']; never reverted: a, b",
+            [5],
+        ),
+    ]
+    resumed = [*at[:10], at[17], *at[10:17], *at[18:]]  # RUNNING while a and b revert
+    assert explained(CHECKPOINTED, resumed, **stw) == [
+        (
+            Rule.STOP_THE_WORLD,
+            "the flow is RUNNING again before a (REVERTING), b (REVERTING) finished",
+            [8, 9, 10],
+        ),
+        (
+            Rule.STOP_THE_WORLD,
+            "r starts RETRYING while the flow is RUNNING, not REVERTING",
+            [10, 13],
+        ),
+    ]
+    ended = [*at[:10], (3, "f", "REVERTED", None, None)]  # the flow ends, not resumes
+    assert explained(CHECKPOINTED, ended, **stw) == [
+        (Rule.UNFINISHED, "a started REVERTING and never ended", [8]),
+        (Rule.UNFINISHED, "b started REVERTING and never ended", [9]),
+        (Rule.FINAL_STATE, "with defer_reverts the flow ends REVERTED with r not reverted", [10]),
     ]

@@ -26,22 +26,19 @@ class SameTime:
 
     def __init__(self, replay: _Replay) -> None:
         self.r = replay
-        self.kind = ""  # "end" or "start": what the current unbroken run is made of
-        self.time = -1.0
-        self.key: tuple[int, ...] = ()
-        self.last: Event | None = None
+        # the last completion or start: (is it a completion, its time, its key, its event)
+        self.last: tuple[bool, float, tuple[int, ...], Event] | None = None
 
-    def _follows(self, kind: str, key: tuple[int, ...], e: Event) -> Event | None:
+    def _follows(self, ending: bool, key: tuple[int, ...], e: Event) -> Event | None:
         """Record ``e``; return the event it should have come before, if any."""
-        before = None
-        if kind == self.kind and e.time == self.time and key < self.key:
-            before = self.last
-        self.kind, self.time, self.key, self.last = kind, e.time, key, e
-        return before
+        last, self.last = self.last, (ending, e.time, key, e)
+        if last is not None and last[:2] == (ending, e.time) and key < last[2]:
+            return last[3]
+        return None
 
     def ends(self, start: Event, e: Event) -> None:
         """Work begun at ``start`` completes at ``e``."""
-        before = self._follows("end", (start.seq,), e)
+        before = self._follows(True, (start.seq,), e)
         if before is not None:
             self.r.flag(
                 Rule.SAME_TIME,
@@ -54,7 +51,7 @@ class SameTime:
     def starts(self, i: int, e: Event, execute: bool) -> None:
         """Atom ``i`` starts an execute (or a revert or a retry round)."""
         key = (int(execute), -self.r.c.atoms[i].priority, i)
-        before = self._follows("start", key, e)
+        before = self._follows(False, key, e)
         if before is not None:
             self.r.flag(
                 Rule.SAME_TIME,

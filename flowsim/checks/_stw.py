@@ -55,7 +55,7 @@ class StopTheWorld:
             if left:
                 r.flag(
                     Rule.STOP_THE_WORLD,
-                    f"the flow is RUNNING again while {', '.join(left)} has not finished",
+                    f"the flow is RUNNING again before {', '.join(left)} finished",
                     *(s.start for s in busy),
                     e,
                 )
