@@ -435,6 +435,16 @@ def test_every_decided_atom_left_pending_at_the_end_is_named() -> None:
         "is ready to execute and a decider on a link into it says no, "
         "but it is still PENDING at the end"
     )
+    ran_b: list[Row] = [*stopped[:3], (1, "b", "RUNNING", 1, 0), (2, "b", "SUCCESS", 1, 0)]
+    assert explained(two, [*ran_b, (2, "g", "SUCCESS", None, None)]) == [
+        (Rule.DECIDER, f"c {end.replace('at the end', 'when b starts')}", [3]),
+        (
+            Rule.DECIDER,
+            "b executes, but a decider on a link into it says no: it must be IGNORE",
+            [3],
+        ),
+        (Rule.FINAL_STATE, "the flow ends SUCCESS; its atoms say REVERTED", [5]),
+    ]
     assert explained(two, stopped) == [
         (Rule.FINAL_STATE, "the flow ends SUCCESS; its atoms say REVERTED", [3]),
         (Rule.DECIDER, f"b {end}", []),

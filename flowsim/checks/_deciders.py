@@ -71,8 +71,7 @@ class DeciderWatch:
                 if j not in found:
                     found.add(j)
                     todo.extend(c.near_succs[j])
-            found.discard(i)
-            return sorted(found)
+            return sorted(found)  # (i is not among them: the links are acyclic)
         return []
 
     def ignored(self, i: int, e: Event) -> None:
@@ -80,7 +79,7 @@ class DeciderWatch:
         self.late.discard(i)
         if self.due.pop(i, None) is not None:
             return
-        depth = self.voting(i) if self.r.c.deciders[i] else None
+        depth = self.voting(i)
         if depth is None or not self.ready(i):
             why = "no decider says no to it" if depth is None else "it is not ready to execute"
             self.r.flag(Rule.DECIDER, f"{e.name} is ignored, but {why}", e)
