@@ -4,6 +4,7 @@ tampered trace is explained exactly."""
 
 from __future__ import annotations
 
+import pytest
 from test_checks import Row, Seen, rows, seen, trace
 
 from flowsim import (
@@ -507,3 +508,68 @@ def test_stop_the_world_reverting_for_nothing_never_stopping_and_resuming_early(
         (Rule.UNFINISHED, "b started REVERTING and never ended", [9]),
         (Rule.FINAL_STATE, "with defer_reverts the flow ends REVERTED with r not reverted", [10]),
     ]
+
+
+def test_a_revert_starts_before_an_execute_of_an_earlier_atom_at_the_same_time() -> None:
+    flow = UnorderedFlow(
+        name="u",
+        children=[
+            LinearFlow(name="l1", children=[Task(name="a1"), Task(name="a2")]),
+            LinearFlow(
+                name="l2",
+                retry=Retry(name="r", controller=Times(attempts=2)),
+                children=[Task(name="x", fails_on=[1])],
+            ),
+        ],
+    )
+    r = simulate(flow)
+    assert r.compiled.names == ("a1", "a2", "r", "x")
+    assert rows(r)[7:9] == [(1, "x", "REVERTING", 1, 0), (1, "a2", "RUNNING", 1, 1)]
+    assert check(r) == []
+
+
+def test_a_revert_that_always_fails_is_the_scenarios() -> None:
+    r = simulate(
+        LinearFlow(name="f", children=[Task(name="a", fails_on=[1], revert_fails_on="always")])
+    )
+    assert [str(e.state) for e in r.events][-2:] == ["REVERT_FAILURE", "FAILURE"]
+    assert check(r) == []
+
+
+def test_a_decided_atom_left_when_its_decider_is_silent_is_stranded() -> None:
+    stranded: list[Row] = [
+        (0, "g", "RUNNING", None, None),
+        (0, "z", "RUNNING", 1, 0),
+        (1, "z", "SUCCESS", 1, 0),
+        (1, "a", "IGNORE", 0, None),  # so a's decider on a -> b is silent: b must run
+        (1, "g", "SUCCESS", None, None),
+    ]
+    assert explained(SOURCE_IGNORED, stranded) == [
+        (Rule.UNFINISHED, "b was ready to execute (every predecessor done) and never ran", [4]),
+        (Rule.FINAL_STATE, "the flow ends SUCCESS; its atoms say REVERTED", [4]),
+    ]
+
+
+def test_a_decided_atom_is_ignored_before_time_moves_on() -> None:
+    flow = GraphFlow(
+        name="g",
+        children=[Task(name="a"), Task(name="b"), Task(name="x", duration=3.0)],
+        links=[Link(source="a", target="b", decider=False, depth="atom")],
+    )
+    r = simulate(flow)
+    assert rows(r)[4] == (1, "b", "IGNORE", 0, None)
+    waited: list[Row] = [*rows(r)[:4], (3, "x", "SUCCESS", 1, 1), (3, "b", "IGNORE", 0, None)]
+    assert explained(flow, [*waited, (3, "g", "SUCCESS", None, None)]) == [
+        (
+            Rule.DECIDER,
+            "b is ready to execute and a decider on a link into it says no, but it is still "
+            "PENDING when time moves on to t=3",
+            [4],
+        )
+    ]
+
+
+def test_an_unknown_state_is_an_error_not_a_violation() -> None:
+    bogus: list[Row] = [(0, "g", "RUNNING", None, None), (0, "a", "BOGUS", 1, 0)]
+    with pytest.raises(ValueError, match="'BOGUS' is not a valid AtomState"):
+        explained(DECIDED, bogus)
