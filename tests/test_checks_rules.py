@@ -8,6 +8,7 @@ import pytest
 from test_checks import Row, Seen, rows, seen, trace
 
 from flowsim import (
+    AtomState,
     GraphFlow,
     LinearFlow,
     Link,
@@ -573,3 +574,24 @@ def test_an_unknown_state_is_an_error_not_a_violation() -> None:
     bogus: list[Row] = [(0, "g", "RUNNING", None, None), (0, "a", "BOGUS", 1, 0)]
     with pytest.raises(ValueError, match="'BOGUS' is not a valid AtomState"):
         explained(DECIDED, bogus)
+
+
+def test_a_revert_duration_given_per_call_is_checked_too() -> None:
+    r = simulate(
+        LinearFlow(name="f", children=[Task(name="a", fails_on=[1], revert_duration=[3.0])])
+    )
+    assert check(r) == []
+    slow = [
+        (t + 1 if n == "a" and s == "REVERTED" else t, n, s, a, w) for t, n, s, a, w in rows(r)
+    ]
+    slow[-1] = (slow[-2][0], "f", "REVERTED", None, None)
+    assert seen(check(r.compiled, trace("f", slow))) == [
+        (Rule.TIMING, "a's revert took 4; its duration is 3", [3, 4])
+    ]
+
+
+def test_the_replays_state_view_is_a_mapping_of_every_atom() -> None:
+    from flowsim.checks._replay import _States
+
+    view = _States({"a": 0, "b": 1}, [AtomState.SUCCESS, AtomState.PENDING])
+    assert dict(view) == {"a": AtomState.SUCCESS, "b": AtomState.PENDING} and len(view) == 2
