@@ -36,7 +36,6 @@ from collections.abc import Callable
 from time import perf_counter  # noqa: TID251 (the benchmark measures wall time)
 
 from run import machine
-from simpy_model import run_simpy_small
 from workload import SMALL_CHAIN, SMALL_PAR, SmallWorkload, build_small_flow, make_small
 
 import flowsim as fs
@@ -56,6 +55,8 @@ def block_names(k: int) -> list[str]:
 def same_counts(w: SmallWorkload, compiled: fs.CompiledFlow) -> str | None:
     """None if flowsim and the SimPy model agree exactly; else the first difference."""
     result = fs.simulate(compiled)
+    from simpy_model import run_simpy_small  # (the bench extra: not needed to collect this)
+
     makespan, (execs, revs) = run_simpy_small(w)
     if result.flow_state is not fs.FlowState.SUCCESS:
         return f"flowsim ended {result.flow_state}, expected SUCCESS"
@@ -80,6 +81,8 @@ def runner(impl: str, w: SmallWorkload, compiled: fs.CompiledFlow) -> Callable[[
         return lambda: simulate(compiled)
     if impl == "compile+full":
         return lambda: simulate(flow)
+    from simpy_model import run_simpy_small
+
     return lambda: run_simpy_small(w)
 
 
