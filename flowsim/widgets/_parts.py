@@ -257,6 +257,8 @@ def fail_choices(given: FailSpec) -> list[tuple[str, FailSpec]]:
     """The choices of the "fails on" control for an atom whose scenario gives ``given``:
     :data:`FAIL_CHOICES`, with ``given`` first (labelled "as given") if it is not one.
 
+    Examples
+    --------
     >>> [label for label, _ in fail_choices((2, 5))][:2]
     ['as given: 2, 5', 'never']
     >>> fail_choices((1,)) == list(FAIL_CHOICES)
