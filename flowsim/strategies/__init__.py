@@ -72,12 +72,12 @@ Examples
 ['t0']
 """
 
-from flowsim.errors import missing
+from flowsim.errors import missing as _missing
 
 try:
     import hypothesis  # noqa: F401
 except ModuleNotFoundError as exc:
-    raise missing(exc, what="flowsim.strategies", extra="strategies") from None
+    raise _missing(exc, what="flowsim.strategies", extra="strategies") from None
 
 from ._dags import dags
 from ._flows import flows
