@@ -450,6 +450,11 @@ def test_a_rerun_keeps_the_graph_and_draws_a_new_timeline() -> None:
     assert "stop_the_world" in ex.timeline_figure.axes[0].get_title(loc="left")
     assert pixels(ex.timeline.value) == pixels(to_png(ex.timeline_figure))
     assert pixels(ex.flow.value) == pixels(to_png(flow))
+    # Back to smart: the margins, row labels and legend of the first run are reused.
+    ex.strategy.value = "smart"
+    assert pixels(ex.timeline.value) == pixels(to_png(ex.timeline_figure))
+    ex.workers.value = 1
+    assert pixels(ex.timeline.value) == pixels(to_png(ex.timeline_figure))
     # The graph's legend names every state, whatever the cursor shows.
     legend = flow.axes[0].get_legend()
     assert [t.get_text() for t in legend.get_texts()] == [

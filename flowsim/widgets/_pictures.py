@@ -92,6 +92,7 @@ class TimelinePicture:
         self._background: Any = None
         self._layouts: dict[object, Bbox] = {}  # the axes' place, by _layout_key
         self._layer: list[Artist] = []
+        self._strips: dict[object, list[Any]] = {}  # by _layout_key: the row labels, legend
 
     def show(self, result: Result, at: float) -> bytes:
         """Draw ``result`` with the cursor at ``at``; the PNG."""
@@ -107,12 +108,25 @@ class TimelinePicture:
         above = [a for a in ax.get_children() if a.get_zorder() > cursor.get_zorder()]
         self._layer = [cursor, *sorted(above, key=lambda a: a.get_zorder())]
         shown = [a for a in self._layer if a.get_visible()]
+        # The row labels and the legend depend on the layout key only: drawn once for
+        # each key, then their pixels are put back instead of drawing them again.
+        legend = ax.get_legend()
+        strips = self._strips.get(key)
+        if strips is not None:
+            shown += [t for t in ax.get_yticklabels() if t.get_visible()]
+            if legend is not None:
+                shown.append(legend)
         for artist in shown:
             artist.set_visible(False)
         canvas.draw()
         if fig.get_layout_engine() is not None:
             self._layouts[key] = ax.get_position()
             fig.set_layout_engine("none")
+        if strips is None:
+            self._strips[key] = [canvas.copy_from_bbox(box) for box in _strips(ax, canvas)]
+        else:
+            for region in strips:
+                canvas.restore_region(region)
         self._background = canvas.copy_from_bbox(fig.bbox)
         for artist in shown:
             artist.set_visible(True)
@@ -132,6 +146,18 @@ class TimelinePicture:
             if artist.get_visible():
                 self._axes.draw_artist(artist)
         return _encode(self._canvas)
+
+
+def _strips(ax: Axes, canvas: Any) -> list[Bbox]:
+    """Where the row labels and the legend are drawn, and nothing else: left of the axes
+    (but not its spine) within its height, and the legend's box."""
+    renderer = canvas.get_renderer()
+    frame = ax.get_window_extent(renderer)
+    out = [Bbox.from_extents(0, frame.y0, max(0.0, frame.x0 - 3), frame.y1)]
+    legend = ax.get_legend()
+    if legend is not None:
+        out.append(legend.get_window_extent(renderer))
+    return out
 
 
 def _layout_key(ax: Axes) -> object:
