@@ -176,7 +176,7 @@ def _draw_timeline(
         else:
             box = Rectangle((s.start, row - h / 2), s.end - s.start, h, facecolor=fill, **_BAR)
             box.set_gid(gid)
-            ax.add_patch(box)
+            ax.add_artist(box)  # not add_patch: the limits are set below, and it is faster
         if s.failed and not s.revert:
             _mark(ax, s.end, row, "x", f"x:{s.name}:{s.attempt}", **_X)
         text = _bar_text(s, lanes, multi)
@@ -215,7 +215,7 @@ def _draw_timeline(
                 (s.start, row - h / 2), s.end - s.start, h, fill=False, lw=2.2, **_OUTLINE
             )
             box.set_gid("critical")
-            ax.add_patch(box)
+            ax.add_artist(box)
     if lanes == "atom":
         _label_never_run(ax, result, {s.name for s in all_spans}, left)
     levels = _draw_resolutions(ax, result, per_unit, (left, span))
