@@ -909,6 +909,45 @@ def test_a_failure_before_its_controller_ran_is_judged_with_an_empty_history() -
     assert seen(found) == [(Rule.PRECEDENCE, "t executes before r finished", [1])]
 
 
+def test_a_controller_reset_after_it_was_ignored_is_asked_again() -> None:
+    # r is IGNORE in o's first round (no decider says so: flagged), reset by o's round, and
+    # then, PENDING, passed by t, which runs before it (flagged) and fails: r is asked
+    # again, as a controller that is not IGNORE (the replay forgets that it was ignored)
+    inner = LinearFlow(
+        name="s",
+        retry=Retry(name="r", controller=AlwaysRevert()),
+        children=[Task(name="t", fails_on=[1, 2])],
+    )
+    nested = LinearFlow(
+        name="h", retry=Retry(name="o", controller=Times(attempts=3)), children=[inner]
+    )
+    reset: list[Row] = [
+        (0, "h", "RUNNING", None, None),
+        (0, "o", "RUNNING", 1, None),
+        (0, "o", "SUCCESS", 1, None),
+        (0, "r", "IGNORE", 0, None),
+        (0, "t", "RUNNING", 1, 0),
+        (1, "t", "FAILURE", 1, 0),
+        (1, "t", "REVERTING", 1, 0),
+        (2, "t", "REVERTED", 1, 0),
+        (2, "o", "RETRYING", 1, None),
+        (2, "r", "PENDING", 0, None),
+        (2, "t", "PENDING", 1, None),
+        (2, "o", "RUNNING", 2, None),
+        (2, "o", "SUCCESS", 2, None),
+        (2, "t", "RUNNING", 2, 0),
+        (3, "t", "FAILURE", 2, 0),
+        (3, "t", "REVERTING", 2, 0),
+        (4, "t", "REVERTED", 2, 0),
+        (4, "o", "RETRYING", 2, None),
+    ]
+    assert seen(check(compile(nested), trace("h", reset), timing=False)) == [
+        (Rule.UNFINISHED, "the flow ends RUNNING, not in a final state", [0]),
+        (Rule.DECIDER, "r is ignored, but no decider says no to it", [3]),
+        (Rule.PRECEDENCE, "t executes before r finished", [13]),
+    ]
+
+
 def test_an_ignored_retry_controller_is_not_asked() -> None:
     # the trace sets the outermost controller (the first atom) to IGNORE, as a decider would
     flat = guarded(Times(attempts=2), fails_on=[1])

@@ -595,3 +595,82 @@ def test_the_replays_state_view_is_a_mapping_of_every_atom() -> None:
 
     view = _States({"a": 0, "b": 1}, [AtomState.SUCCESS, AtomState.PENDING])
     assert dict(view) == {"a": AtomState.SUCCESS, "b": AtomState.PENDING} and len(view) == 2
+
+
+# a checkpoint retries a, b (decided: never executes) and c, which fails its first execute
+RETRIED_DECIDED = LinearFlow(
+    name="s",
+    retry=Retry(name="r", controller=Times(attempts=2)),
+    children=[
+        GraphFlow(
+            name="g",
+            children=[Task(name="a"), Task(name="b"), Task(name="c", fails_on=[1])],
+            links=[
+                Link(source="a", target="b", decider=False, depth="atom"),
+                Link(source="a", target="c"),
+            ],
+        )
+    ],
+)
+
+
+def test_an_atom_left_ready_again_after_a_retry_round_is_flagged_again() -> None:
+    r = simulate(RETRIED_DECIDED)
+    assert check(r) == []
+    changed = rows(r)
+    assert [changed[k][1:3] for k in (5, 6, 20, 21)] == [
+        ("b", "IGNORE"),
+        ("c", "RUNNING"),
+        ("b", "IGNORE"),
+        ("c", "RUNNING"),
+    ]
+    # b is ignored late in both rounds: once flagged and then ignored, the round's reset
+    # makes it ready again, and it is flagged again
+    changed[5], changed[6] = changed[6], changed[5]
+    changed[20], changed[21] = changed[21], changed[20]
+    late = (
+        Rule.DECIDER,
+        "b is ready to execute and a decider on a link into it says no, but it is still "
+        "PENDING when c starts",
+    )
+    assert seen(check(r.compiled, trace("s", changed))) == [(*late, [5]), (*late, [20])]
+    # b executes late in the first round (flagged twice), is reverted with the others,
+    # and is left ready again in the second round: flagged again
+    executed = [
+        (0, "s", "RUNNING", None, None),
+        (0, "r", "RUNNING", 1, None),
+        (0, "r", "SUCCESS", 1, None),
+        (0, "a", "RUNNING", 1, 0),
+        (1, "a", "SUCCESS", 1, 0),
+        (1, "c", "RUNNING", 1, 0),
+        (1, "b", "RUNNING", 1, 1),
+        (2, "b", "SUCCESS", 1, 1),
+        (2, "c", "FAILURE", 1, 0),
+        (2, "c", "REVERTING", 1, 0),
+        (2, "b", "REVERTING", 1, 1),
+        (3, "c", "REVERTED", 1, 0),
+        (3, "b", "REVERTED", 1, 1),
+        (3, "a", "REVERTING", 1, 0),
+        (4, "a", "REVERTED", 1, 0),
+        (4, "r", "RETRYING", 1, None),
+        (4, "a", "PENDING", 1, None),
+        (4, "b", "PENDING", 1, None),
+        (4, "c", "PENDING", 1, None),
+        (4, "r", "RUNNING", 2, None),
+        (4, "r", "SUCCESS", 2, None),
+        (4, "a", "RUNNING", 2, 0),
+        (5, "a", "SUCCESS", 2, 0),
+        (5, "c", "RUNNING", 2, 0),
+        (5, "b", "IGNORE", 1, None),
+        (6, "c", "SUCCESS", 2, 0),
+        (6, "s", "SUCCESS", None, None),
+    ]
+    assert seen(check(r.compiled, trace("s", executed), timing=False)) == [
+        (*late, [5]),
+        (
+            Rule.DECIDER,
+            "b executes, but a decider on a link into it says no: it must be IGNORE",
+            [6],
+        ),
+        (*late, [23]),
+    ]
