@@ -190,13 +190,25 @@ def test_closed_agrees_with_walking_the_closure_after_every_change(seed: int) ->
     for _ in range(40):
         for i in range(n):
             assert down.bad_reached(i) == _brute(succs, good, i)
-            assert down.all_good(i) is not _brute(succs, good, i)
+            assert down.all_good(i) is (not _brute(succs, good, i))
             assert up.bad_reached(i) == _brute(preds, good, i)
-            assert up.all_good(i) is not _brute(preds, good, i)
+            assert up.all_good(i) is (not _brute(preds, good, i))
         i = rng.randrange(n)
         good[i] = not good[i]
         down.set_good(i, good[i])
         up.set_good(i, good[i])
+
+
+def test_an_atom_queued_twice_does_not_end_the_update() -> None:
+    # v -> w -> i and x -> p -> i, x -> i: when i turns bad, x is queued once by i and once
+    # by p; its second entry finds nothing to change, and w, queued before it, must still
+    # be updated, or v would still see everything after it as good
+    succs = ((1,), (4,), (3, 4), (4,), ())
+    preds = ((), (0,), (), (2,), (1, 2, 3))
+    down = _reach.Closed(succs, preds, [True] * 5, order=range(4, -1, -1))
+    down.set_good(4, False)
+    assert [down.all_good(k) for k in range(5)] == [False, False, False, False, True]
+    assert [down.bad_reached(k) for k in range(5)] == [[4], [4], [4], [4], []]
 
 
 def test_a_clean_trace_walks_no_closure(monkeypatch: pytest.MonkeyPatch) -> None:
