@@ -30,7 +30,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("engine",),
     ("checks", "files", "textview"),
     ("examples",),
-    ("plot", "strategies", "sweep", "taskflow"),
+    ("explore", "plot", "strategies", "sweep", "taskflow"),
     ("widgets",),
     ("cli", "scenario", "export", "oracle", "__init__"),
     ("__main__",),

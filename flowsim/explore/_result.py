@@ -1,0 +1,190 @@
+"""What an exploration found: :class:`Exploration` and its parts."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from flowsim.files import save_scenario, scenario_to_dict
+from flowsim.model import Scenario
+from flowsim.states import FlowState
+
+from ._plans import Plan, plan_text
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Outcome:
+    """How a run ended: the flow's final state, the atoms reverted at least once (a revert
+    started), and each atom's number of executes, by name in compile order."""
+
+    flow_state: FlowState
+    reverted: frozenset[str]
+    executions: tuple[tuple[str, int], ...]
+
+    def __str__(self) -> str:
+        rev = ", ".join(sorted(self.reverted)) or "-"
+        ex = " ".join(f"{a}={n}" for a, n in self.executions)
+        return f"{self.flow_state.value:<8} reverted {{{rev}}}; executes {ex}"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Witness:
+    """A worst case: its value and the plan (and, under ``timing="any"``, the schedule of
+    completions) that reaches it."""
+
+    value: float
+    plan: Plan
+    schedule: tuple[tuple[int, ...], ...] | None = None
+
+    def __str__(self) -> str:
+        v = int(self.value) if float(self.value).is_integer() else self.value
+        return f"{v} under {plan_text(self.plan)}"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Counterexample:
+    """A broken rule: the plan and the scenario it makes (a scenario file replays it),
+    the rule and the checker's message; under ``timing="any"`` also the schedule, one
+    tuple per step of the start numbers of the work that completes together."""
+
+    plan: Plan
+    rule: str
+    message: str
+    scenario: Scenario
+    schedule: tuple[tuple[int, ...], ...] | None = None
+
+    def scenario_json(self) -> str:
+        """The counterexample as a scenario file's text."""
+        return json.dumps(scenario_to_dict(self.scenario), indent=2)
+
+    def save(self, path: str | os.PathLike[str]) -> None:
+        """Write the counterexample as a scenario file (``flowsim run FILE`` replays it
+        under ``timing="given"``)."""
+        save_scenario(self.scenario, path)
+
+    def __str__(self) -> str:
+        return f"{self.rule} under {plan_text(self.plan)}: {self.message}"
+
+
+WORST_KEYS = ("executions", "reverts", "reverted_set", "makespan")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Exploration:
+    """The result of :func:`flowsim.explore.explore`.
+
+    Attributes
+    ----------
+    scenario
+        The scenario explored (its own failures included in every plan).
+    timing, max_failures, kinds
+        The arguments.
+    plans
+        Every plan explored, in the order explored (the empty plan first).
+    runs
+        ``timing="given"``: one per plan. ``"any"``: the complete interleavings reached
+        (each terminal state once per plan).
+    states, transitions, tree
+        ``"any"``: the abstract states and the transitions explored, and the size of the
+        search tree the hashing spared (states reached again are merged; ``tree`` counts
+        each reach). ``"given"``: runs, events and runs.
+    outcomes
+        Each distinct :class:`Outcome` and the number of plans under which it occurs
+        (under ``"any"``: on some interleaving), most common first.
+    worst
+        ``"executions"``, ``"reverts"`` (totals), ``"reverted_set"`` (its size) and
+        ``"makespan"`` (``"given"`` only) to their :class:`Witness`.
+    violations
+        Every :class:`Counterexample`, smallest plan first.
+    complete
+        Whether every plan and state was explored; ``stopped`` says, if not, where the
+        bound was hit and how far it got.
+    """
+
+    scenario: Scenario
+    timing: str
+    max_failures: int
+    kinds: tuple[str, ...]
+    plans: tuple[Plan, ...]
+    runs: int
+    states: int
+    transitions: int
+    tree: int
+    outcomes: tuple[tuple[Outcome, int], ...]
+    worst: Mapping[str, Witness]
+    violations: tuple[Counterexample, ...]
+    complete: bool
+    stopped: str = ""
+
+    @property
+    def reduction(self) -> float:
+        """The search tree's size over the states explored (1.0: nothing merged)."""
+        return self.tree / self.states if self.states else 1.0
+
+    def summary(self) -> str:
+        """The outcome table, the worst cases and the violations, as text."""
+        lines = [
+            f"explored {self.scenario.name!r}: {len(self.plans):,} plans (at most "
+            f"{self.max_failures} injected failures of {', '.join(self.kinds)}), "
+            f"timing={self.timing}, {self.runs:,} runs"
+        ]
+        if self.timing == "any":
+            lines.append(
+                f"{self.states:,} states, {self.transitions:,} transitions, search tree "
+                f"{self.tree:,} (reduction {self.reduction:.2f}x)"
+            )
+        lines.append("" if self.complete else f"INCOMPLETE: {self.stopped}")
+        lines.append("outcomes (plans):")
+        width = len(f"{max((n for _, n in self.outcomes), default=0):,}")
+        lines += [f"  {n:>{width},}  {o}" for o, n in self.outcomes]
+        lines.append("worst cases:")
+        lines += [f"  {k:<12} {w}" for k, w in self.worst.items()]
+        lines.append(f"violations: {len(self.violations)}")
+        lines += [f"  {v}" for v in self.violations]
+        return "\n".join(line for line in lines if line or not self.complete)
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready summary (the CLI's ``--json``)."""
+        return {
+            "scenario": self.scenario.name,
+            "timing": self.timing,
+            "max_failures": self.max_failures,
+            "kinds": list(self.kinds),
+            "plans": len(self.plans),
+            "runs": self.runs,
+            "states": self.states,
+            "transitions": self.transitions,
+            "tree": self.tree,
+            "complete": self.complete,
+            "stopped": self.stopped,
+            "outcomes": [
+                {
+                    "flow_state": o.flow_state.value,
+                    "reverted": sorted(o.reverted),
+                    "executions": dict(o.executions),
+                    "plans": n,
+                }
+                for o, n in self.outcomes
+            ],
+            "worst": {
+                k: {
+                    "value": w.value,
+                    "plan": [str(f) for f in w.plan],
+                    "schedule": None if w.schedule is None else [list(s) for s in w.schedule],
+                }
+                for k, w in self.worst.items()
+            },
+            "violations": [
+                {
+                    "plan": [str(f) for f in v.plan],
+                    "rule": v.rule,
+                    "message": v.message,
+                    "schedule": None if v.schedule is None else [list(s) for s in v.schedule],
+                    "scenario": scenario_to_dict(v.scenario),
+                }
+                for v in self.violations
+            ],
+        }
