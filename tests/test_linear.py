@@ -254,3 +254,47 @@ def test_an_atom_started_twice_on_two_workers_frees_its_first_worker() -> None:
         "transition: a RUNNING -> RUNNING is not allowed [events #2@0]",
         "retry-bound: a executes 2 times; its retry controllers allow 1 [events #2@0]",
     ]
+
+
+def test_an_atom_started_twice_on_one_worker_keeps_its_worker_and_the_executes_running() -> None:
+    # stop_the_world: b's revert starts twice on worker 1 while a still executes; c's revert
+    # then starts on worker 1 too: worker 1 is still b's, and a's execute still runs
+    flow = fs.UnorderedFlow(
+        name="f",
+        children=[
+            fs.Task(name="a", duration=5),
+            fs.Task(name="b", fails_on=[1]),
+            fs.Task(name="c"),
+        ],
+    )
+    rows = [
+        (0, "flow", "f", "RUNNING", None, None),
+        (0, "atom", "a", "RUNNING", 1, 0),
+        (0, "atom", "b", "RUNNING", 1, 1),
+        (0, "atom", "c", "RUNNING", 1, 2),
+        (1, "atom", "c", "SUCCESS", 1, 2),
+        (1, "atom", "b", "FAILURE", 1, 1),
+        (1, "flow", "f", "REVERTING", None, None),
+        (1, "atom", "b", "REVERTING", 1, 1),
+        (1, "atom", "b", "REVERTING", 1, 1),
+        (2, "atom", "c", "REVERTING", 1, 1),
+    ]
+    events = tuple(Event(float(t), k, *rest) for k, (t, *rest) in enumerate(rows))
+    stw = fs.Options(strategy="stop_the_world")
+    found = check(fs.compile(flow), Trace("f", events), options=stw, timing=False)
+    assert [str(v) for v in found] == [
+        "stop-the-world: b starts REVERTING while executes still run [events #1@0, #7@1]",
+        "stop-the-world: b starts REVERTING while executes still run [events #1@0, #8@1]",
+        "stop-the-world: c starts REVERTING while executes still run [events #1@0, #9@2]",
+        "unfinished: a started RUNNING and never ended [events #1@0]",
+        "minimal-set: the REVERT_ALL after b's failure at 1 must revert ['a', 'b', 'c']; "
+        "never reverted: a [events #5@1]",
+        "unfinished: the flow ends REVERTING, not in a final state [events #6@1]",
+        "capacity: worker 1 is still busy with b [events #7@1, #8@1]",
+        "transition: b REVERTING -> REVERTING is not allowed [events #8@1]",
+        "out-of-scope: b is reverted, but no resolution put it in scope since it last "
+        "executed [events #8@1]",
+        "capacity: worker 1 is still busy with b [events #8@1, #9@2]",
+        "unfinished: b started REVERTING and never ended [events #8@1]",
+        "unfinished: c started REVERTING and never ended [events #9@2]",
+    ]
