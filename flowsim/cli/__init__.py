@@ -50,7 +50,7 @@ from flowsim.files import load_trace
 from flowsim.model import Strategy
 from flowsim.textview import LEGEND, comparison, summary, timeline
 
-from . import _sweep, _taskflow
+from . import _explore, _sweep, _taskflow
 from ._common import Outputs as _Outputs
 from ._common import _exists as _exists
 from ._common import did_you_mean as _did_you_mean
@@ -197,6 +197,7 @@ def _parser() -> _Parser:
     )
     listing.set_defaults(handler=_list)
     _sweep.add_parser(commands)
+    _explore.add_parser(commands)
     _taskflow.add_parser(commands)
     return parser
 

@@ -128,7 +128,8 @@ class Exploration:
         """The outcome table, the worst cases and the violations, as text."""
         lines = [
             f"explored {self.scenario.name!r}: {len(self.plans):,} plans (at most "
-            f"{self.max_failures} injected failures of {', '.join(self.kinds)}), "
+            f"{self.max_failures} injected failure{'' if self.max_failures == 1 else 's'} of "
+            f"{', '.join(self.kinds)}), "
             f"timing={self.timing}, {self.runs:,} runs"
         ]
         if self.timing == "any":
