@@ -18,6 +18,7 @@ and every violation with its counterexample, a scenario file.
 
 from __future__ import annotations
 
+from ._any import replay
 from ._core import explore
 from ._plans import Failure, apply_plan, plan_text
 from ._result import Counterexample, Exploration, Outcome, Witness
@@ -31,4 +32,5 @@ __all__ = [
     "apply_plan",
     "explore",
     "plan_text",
+    "replay",
 ]

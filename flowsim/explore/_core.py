@@ -56,8 +56,8 @@ class _Found:
             self.worst[key] = Witness(value=value, plan=plan, schedule=path.schedule)
 
     def add(self, plan: Plan, planned: Scenario, path: Path) -> None:
-        self.runs += 1
         if path.outcome is not None:
+            self.runs += 1
             self.outcomes.setdefault(path.outcome, set()).add(plan)
             self.better("executions", path.executions, plan, path)
             self.better("reverts", path.reverts, plan, path)
@@ -101,7 +101,8 @@ def explore(
     timing
         ``"given"``: the scenario's durations, one :func:`flowsim.simulate` per plan.
         ``"any"``: every order in which the work in flight may complete (see
-        :func:`flowsim.explore.search`).
+        :mod:`flowsim.explore._any`; what the search abstracts away is in
+        :mod:`flowsim.explore._drive`).
     workers
         Overrides the scenario's ``workers`` option.
     max_states
@@ -157,7 +158,7 @@ def explore(
     queued: set[Plan] = {()}
     plans: list[Plan] = []
     found = _Found()
-    states = transitions = tree = 0
+    states = transitions = tree = interleavings = 0
     stopped = ""
     bar = _bar(progress)
     try:
@@ -173,9 +174,19 @@ def explore(
             if timing == "given":
                 paths, more, events = run_given(planned, plan, is_retry, ks)
                 states, transitions, tree = states + 1, transitions + events, tree + 1
+                interleavings += len(paths)
                 partial = ""
             else:
-                raise ModelError("explore(): timing='any' is not built yet")
+                from ._any import run_any
+
+                got = run_any(planned, plan, ks, max_states - states)
+                paths, more, partial = got.paths, got.more, got.stopped
+                states, transitions, tree = (
+                    states + got.states,
+                    transitions + got.transitions,
+                    tree + got.tree,
+                )
+                interleavings += got.interleavings
             if bar is not None:
                 bar.update(1)
             if not paths and not partial:
@@ -213,6 +224,7 @@ def explore(
         states=states,
         transitions=transitions,
         tree=tree,
+        interleavings=interleavings,
         outcomes=tuple((o, len(ps)) for o, ps in outcomes),
         worst=found.worst,
         violations=tuple(violations),

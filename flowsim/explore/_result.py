@@ -91,6 +91,9 @@ class Exploration:
         ``"any"``: the abstract states and the transitions explored, and the size of the
         search tree the hashing spared (states reached again are merged; ``tree`` counts
         each reach). ``"given"``: runs, events and runs.
+    interleavings
+        ``"any"``: the complete interleavings (paths to a final state, counted without
+        merging) over every plan. ``"given"``: the runs.
     outcomes
         Each distinct :class:`Outcome` and the number of plans under which it occurs
         (under ``"any"``: on some interleaving), most common first.
@@ -113,6 +116,7 @@ class Exploration:
     states: int
     transitions: int
     tree: int
+    interleavings: int
     outcomes: tuple[tuple[Outcome, int], ...]
     worst: Mapping[str, Witness]
     violations: tuple[Counterexample, ...]
@@ -135,7 +139,8 @@ class Exploration:
         if self.timing == "any":
             lines.append(
                 f"{self.states:,} states, {self.transitions:,} transitions, search tree "
-                f"{self.tree:,} (reduction {self.reduction:.2f}x)"
+                f"{self.tree:,} (reduction {self.reduction:.2f}x), {self.interleavings:,} "
+                "interleavings"
             )
         lines.append("" if self.complete else f"INCOMPLETE: {self.stopped}")
         lines.append("outcomes (plans):")
@@ -159,6 +164,7 @@ class Exploration:
             "states": self.states,
             "transitions": self.transitions,
             "tree": self.tree,
+            "interleavings": self.interleavings,
             "complete": self.complete,
             "stopped": self.stopped,
             "outcomes": [
