@@ -5,6 +5,9 @@
   :mod:`flowsim.scenario`): a flow, its store and its options as JSON, read strictly by
   the reader in ``_json.py`` / ``_scenario_read.py`` and written by ``_scenario_write.py``.
 - **Trace files**: :meth:`flowsim.Trace.save` and :func:`flowsim.load_trace`.
+- **The JSON Schema of scenario files** (:mod:`flowsim.files.schema`, generated from the
+  reader's key tables; installed as ``flowsim/files/scenario.schema.json`` for editors;
+  not imported here, so that ``python -m flowsim.files.schema`` can print it).
 - **Chrome trace JSON** for Perfetto (:mod:`flowsim.files.perfetto`, also importable as
   :mod:`flowsim.export`).
 

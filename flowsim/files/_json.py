@@ -25,7 +25,8 @@ FORMAT = 1
 
 _T = TypeVar("_T")
 
-_TOP_KEYS = ("flowsim", "name", "description", "options", "store", "flow")
+# "$schema" names the JSON Schema an editor checks the file against; flowsim ignores it
+_TOP_KEYS = ("$schema", "flowsim", "name", "description", "options", "store", "flow")
 _OPTION_KEYS = ("workers", "seed", "defer_reverts", "never_resolve", "strategy", "event_budget")
 _FLOWS: dict[str, type[LinearFlow] | type[UnorderedFlow] | type[GraphFlow]] = {
     "linear": LinearFlow,
@@ -33,6 +34,8 @@ _FLOWS: dict[str, type[LinearFlow] | type[UnorderedFlow] | type[GraphFlow]] = {
     "graph": GraphFlow,
 }
 _NODE_KINDS = ("linear", "unordered", "graph", "task")
+_FLOW_KEYS = ("kind", "name", "retry", "children")
+_GRAPH_KEYS = (*_FLOW_KEYS, "links")
 _RETRY_KINDS = (
     "times",
     "for_each",

@@ -28,7 +28,9 @@ from ._json import (
     _ATOM_KEYS,
     _CONTROLLER_KEYS,
     _CONTROLLER_REQUIRED,
+    _FLOW_KEYS,
     _FLOWS,
+    _GRAPH_KEYS,
     _LINK_KEYS,
     _NODE_KINDS,
     _OPTION_KEYS,
@@ -203,15 +205,12 @@ class _Reader(_JsonReader):
         return self.make(path, lambda: Retry(name=name, controller=controller, **fields))
 
     def flow(self, value: Mapping[str, Any], path: str, kind: str) -> Flow:
-        allowed: tuple[str, ...] = ("kind", "name", "retry", "children")
-        if kind == "graph":
-            allowed += ("links",)
         self.obj(
             value,
             path,
             _a(f"{kind} flow"),
             required=("kind", "name"),
-            allowed=allowed,
+            allowed=_GRAPH_KEYS if kind == "graph" else _FLOW_KEYS,
             hints={"links": 'only graph flows have links (use "kind": "graph");'},
         )
         name = self.name(value["name"], f"{path}.name")
@@ -357,6 +356,12 @@ class _Reader(_JsonReader):
                     f'format {FORMAT} ("flowsim": {FORMAT})',
                 )
         self.obj(data, "$", "a scenario", required=("flowsim", "flow"), allowed=_TOP_KEYS)
+        if "$schema" in data and not isinstance(data["$schema"], str):
+            self.fail(
+                '$["$schema"]',
+                "expected the path or URL of a JSON Schema (a string; flowsim ignores it); "
+                f"got {_show(data['$schema'])}",
+            )
         texts: dict[str, str] = {}
         for key in ("name", "description"):
             if key in data:
