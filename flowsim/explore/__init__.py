@@ -18,6 +18,7 @@ and every violation with its counterexample, a scenario file.
 
 from __future__ import annotations
 
+from ._admits import Explanation, admits
 from ._any import replay
 from ._core import explore
 from ._plans import Failure, apply_plan, plan_text
@@ -25,10 +26,12 @@ from ._result import Counterexample, Exploration, Outcome, Witness
 
 __all__ = [
     "Counterexample",
+    "Explanation",
     "Exploration",
     "Failure",
     "Outcome",
     "Witness",
+    "admits",
     "apply_plan",
     "explore",
     "plan_text",
