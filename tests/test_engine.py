@@ -1337,3 +1337,43 @@ def test_a_sibling_running_at_the_failure_finishes_then_reverts_and_its_successo
     assert [(x.failed, x.action, x.scope) for x in r.resolutions] == [
         ("a", "RETRY", ("a", "b", "c", "d"))
     ]
+
+
+def test_a_queued_execute_whose_predecessor_was_reverted_waits_for_it_again() -> None:
+    # stop_the_world: t3's success at 6 queues t0 (priority 1), but t1's failure at 6 stops
+    # the world and the retry reverts t3; when the world resumes at 12, t0's queue entry is
+    # popped first (priority) and must be skipped until t3 has run again
+    flow = GraphFlow(
+        name="flow",
+        retry=Retry(name="r0", controller=Times(attempts=2), duration=3.0),
+        children=[
+            Task(name="t1", fails_on=[1]),
+            Task(name="t2", duration=2.0, revert_duration=2.0, priority=1),
+            Task(name="t3", duration=3.0, revert_duration=0.0),
+            Task(name="t0", priority=1),
+        ],
+        links=[Link(source="t2", target="t1"), Link(source="t3", target="t0")],
+    )
+    r = simulate(flow, strategy="stop_the_world")
+    assert [(e.time, e.name, str(e.state), e.attempt, e.worker) for e in r.events][20:] == [
+        (9.0, "r0", "RUNNING", 2, None),
+        (12.0, "r0", "SUCCESS", 2, None),
+        (12.0, "flow", "RUNNING", None, None),
+        (12.0, "t2", "RUNNING", 2, 0),
+        (12.0, "t3", "RUNNING", 2, 1),
+        (14.0, "t2", "SUCCESS", 2, 0),
+        (14.0, "t1", "RUNNING", 2, 0),
+        (15.0, "t3", "SUCCESS", 2, 1),
+        (15.0, "t1", "SUCCESS", 2, 0),
+        (15.0, "t0", "RUNNING", 1, 0),
+        (16.0, "t0", "SUCCESS", 1, 0),
+        (16.0, "flow", "SUCCESS", None, None),
+    ]
+    assert [(e.time, e.name, str(e.state)) for e in r.events][7:13] == [
+        (6.0, "t3", "SUCCESS"),
+        (6.0, "t1", "FAILURE"),
+        (6.0, "flow", "REVERTING"),
+        (6.0, "t1", "REVERTING"),
+        (6.0, "t3", "REVERTING"),
+        (6.0, "t3", "REVERTED"),
+    ]
