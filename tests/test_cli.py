@@ -460,7 +460,7 @@ def test_list_and_did_you_mean(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["rn", "blueprint"]) == 2
     assert capsys.readouterr().err.endswith(
         "invalid choice: 'rn' (choose from 'demo', 'run', 'check', 'list', 'sweep', "
-        "'from-taskflow'); did you mean 'run'? (see 'flowsim --help')\n"
+        "'explore', 'from-taskflow'); did you mean 'run'? (see 'flowsim --help')\n"
     )
     assert main(["run", "blueprnt"]) == 2
     assert capsys.readouterr().err.endswith("; did you mean 'blueprint'?\n")
