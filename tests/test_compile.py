@@ -291,6 +291,26 @@ def test_a_cycle_is_found_away_from_where_the_search_starts() -> None:
     )
 
 
+def test_a_cycle_entered_from_outside_it_is_found_by_the_precheck_too() -> None:
+    # b and e come in from outside the cycle c <-> d, and half the atoms are on it: the
+    # topological precheck must still see that c and d never become free
+    flow = GraphFlow(
+        name="g",
+        children=[Task(name=n) for n in "cdbe"],
+        links=[
+            Link(source="b", target="c"),
+            Link(source="e", target="d"),
+            Link(source="c", target="d"),
+            Link(source="d", target="c"),
+        ],
+    )
+    with pytest.raises(CompileError) as e:
+        compile(flow)
+    assert str(e.value) == (
+        "graph flow 'g' has a cycle: 'c' -> 'd' -> 'c' (from explicit links and requires/provides)"
+    )
+
+
 def test_cycle_through_requires_and_provides() -> None:
     flow = GraphFlow(
         name="g",
