@@ -96,6 +96,11 @@ def test_the_blueprints_plans_and_outcome_table() -> None:
         ("REVERTED", ["A", "C", "checkpoint"], {"A": 1, "checkpoint": 1, "B": 0, "C": 1}, 1),
         ("SUCCESS", ["B"], {"A": 1, "checkpoint": 2, "B": 2, "C": 1}, 1),
     ]
+    assert ex.makespans[()] == 7.0  # the blueprint's own run
+    assert ex.makespans[(Failure("A", "execute", 1),)] == 2.0  # A fails at 1, reverts 1..2
+    [only] = ex.plan_outcomes[(Failure("A", "execute", 1),)]
+    assert (only.flow_state, only.reverted) == (fs.FlowState.REVERTED, frozenset({"A"}))
+    assert len(ex.plan_outcomes) == len(ex.makespans) == 7
     worst = {k: (w.value, plan_text(w.plan)) for k, w in ex.worst.items()}
     assert worst == {
         "executions": (6, "no injected failure"),  # the first plan reaching 6

@@ -49,6 +49,8 @@ def test_a_failure_in_parallel() -> None:
     ]
     table = [(o.flow_state.value, sorted(o.reverted), n) for o, n in ex.outcomes]
     assert table == [("REVERTED", ["A", "B"], 2), ("SUCCESS", [], 1)]
+    assert [len(ex.plan_outcomes[p]) for p in ex.plans] == [1, 1, 1]
+    assert ex.makespans == {}  # no durations under "any"
     assert ex.violations == ()
 
 

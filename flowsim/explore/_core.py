@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Iterable
 from dataclasses import replace
+from types import MappingProxyType
 from typing import Any
 
 from flowsim.compile import compile
@@ -47,6 +48,8 @@ class _Found:
         self.violations: list[Counterexample] = []
         self.seen: set[tuple[Plan, str, str]] = set()
         self.runs = 0
+        self.by_plan: dict[Plan, dict[Outcome, None]] = {}
+        self.makespans: dict[Plan, float] = {}
 
     def better(self, key: str, value: float | None, plan: Plan, path: Path) -> None:
         if value is None:
@@ -59,6 +62,9 @@ class _Found:
         if path.outcome is not None:
             self.runs += 1
             self.outcomes.setdefault(path.outcome, set()).add(plan)
+            self.by_plan.setdefault(plan, {})[path.outcome] = None
+            if path.makespan is not None:
+                self.makespans[plan] = max(path.makespan, self.makespans.get(plan, path.makespan))
             self.better("executions", path.executions, plan, path)
             self.better("reverts", path.reverts, plan, path)
             self.better("reverted_set", len(path.outcome.reverted), plan, path)
@@ -227,6 +233,8 @@ def explore(
         interleavings=interleavings,
         outcomes=tuple((o, len(ps)) for o, ps in outcomes),
         worst=found.worst,
+        plan_outcomes=MappingProxyType({p: tuple(o) for p, o in found.by_plan.items()}),
+        makespans=MappingProxyType(found.makespans),
         violations=tuple(violations),
         complete=complete,
         stopped=stopped,

@@ -100,6 +100,10 @@ class Exploration:
     worst
         ``"executions"``, ``"reverts"`` (totals), ``"reverted_set"`` (its size) and
         ``"makespan"`` (``"given"`` only) to their :class:`Witness`.
+    plan_outcomes
+        Each plan to the outcomes it reaches (one under ``"given"``).
+    makespans
+        ``"given"``: each plan's makespan (``"any"``: empty, times are not durations).
     violations
         Every :class:`Counterexample`, smallest plan first.
     complete
@@ -119,6 +123,8 @@ class Exploration:
     interleavings: int
     outcomes: tuple[tuple[Outcome, int], ...]
     worst: Mapping[str, Witness]
+    plan_outcomes: Mapping[Plan, tuple[Outcome, ...]]
+    makespans: Mapping[Plan, float]
     violations: tuple[Counterexample, ...]
     complete: bool
     stopped: str = ""
