@@ -3,8 +3,13 @@ the interleavings timing="any" allows, and "any" reaches every outcome "given" d
 
 from __future__ import annotations
 
+import dataclasses
+from typing import Any
+
+import pytest
 from hypothesis import given, settings
 from support import replayable
+from test_known_bugs import BUGS, _search
 
 import flowsim as fs
 from flowsim import strategies as fst
@@ -38,3 +43,47 @@ def test_any_reaches_every_given_run(scenario: fs.Scenario) -> None:
             run = fs.simulate(planned)
             assert outcome_of(run) in {o for o, _ in exact.outcomes}
             assert admits(planned, run) is True
+
+
+def _without_failures(scenario: fs.Scenario) -> tuple[fs.Scenario, int]:
+    """The scenario with every injected failure taken out, and how many listed calls
+    failed in it (``"always"`` counts as one)."""
+    listed = 0
+
+    def clean(node: Any) -> Any:
+        nonlocal listed
+        if isinstance(node, fs.Task | fs.Retry):
+            for spec in (node.fails_on, node.revert_fails_on):
+                listed += 1 if spec == "always" else len(spec)
+            return dataclasses.replace(node, fails_on=(), revert_fails_on=(), fail_probability=0.0)
+        retry = None if node.retry is None else clean(node.retry)
+        return dataclasses.replace(node, retry=retry, children=[clean(c) for c in node.children])
+
+    flow = clean(scenario.flow)
+    return dataclasses.replace(scenario, flow=flow), listed
+
+
+PLANTED = (
+    "forget to revert the failed task",
+    "revert in forward order",
+    "the highest free worker",
+)
+
+
+@pytest.mark.parametrize("name", PLANTED)
+def test_a_planted_bug_is_found_on_a_flow_no_larger(
+    name: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Hypothesis finds and shrinks a counterexample to a known engine bug; explore, run
+    on that flow with its failures taken out, finds a violation under some plan of at most
+    as many injected failures (two at least), on a flow of the same size."""
+    bug = next(b for b in BUGS if b.name == name)
+    shrunk, _ = _search(bug, monkeypatch)
+    bare, listed = _without_failures(shrunk)
+    ex = explore(bare, max_failures=max(listed, 2), progress=False)
+    assert ex.violations, f"{name}: explore found nothing on\n{fs.scenario_to_dict(bare)}"
+    first = ex.violations[0]
+    assert len(fs.compile(first.scenario.flow, store=first.scenario.store)) == len(
+        fs.compile(shrunk.flow, store=shrunk.store)
+    )
+    assert len(first.plan) <= max(listed, 2)
