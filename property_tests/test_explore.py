@@ -17,7 +17,7 @@ from flowsim.explore import admits, apply_plan, explore
 from flowsim.explore._given import outcome_of
 
 
-@given(fst.scenarios(max_atoms=6))
+@given(fst.scenarios(max_atoms=6, probabilities=True, distributions=True))
 def test_every_simulated_trace_is_admitted(scenario: fs.Scenario) -> None:
     """Durations drawn by the strategy: the trace simulate gives, times left out, is one
     an engine with unknown durations may give."""

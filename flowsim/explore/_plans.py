@@ -55,6 +55,8 @@ Plan = tuple[Failure, ...]
 def plan_text(plan: Plan) -> str:
     """A plan in words: ``"no injected failure"`` or ``"B.execute#1 + B.revert#1"``.
 
+    Examples
+    --------
     >>> plan_text(()), plan_text((Failure("A", "revert", 2),))
     ('no injected failure', 'A.revert#2')
     """

@@ -25,7 +25,7 @@ class Outcome:
     executions: tuple[tuple[str, int], ...]
 
     def __str__(self) -> str:
-        rev = ", ".join(sorted(self.reverted)) or "-"
+        rev = ", ".join(sorted(self.reverted))
         ex = " ".join(f"{a}={n}" for a, n in self.executions)
         return f"{self.flow_state.value:<8} reverted {{{rev}}}; executes {ex}"
 
@@ -57,7 +57,7 @@ class Counterexample:
     schedule: tuple[tuple[int, ...], ...] | None = None
 
     def scenario_json(self) -> str:
-        """The counterexample as a scenario file's text."""
+        """The counterexample as a scenario file's text (what :meth:`save` writes)."""
         return json.dumps(scenario_to_dict(self.scenario), indent=2)
 
     def save(self, path: str | os.PathLike[str]) -> None:
@@ -109,7 +109,25 @@ class Exploration:
     complete
         Whether every plan and state was explored; ``stopped`` says, if not, where the
         bound was hit and how far it got.
-    """
+
+    Examples
+    --------
+    >>> import flowsim as fs
+    >>> from flowsim.explore import explore
+    >>> ex = explore(fs.LinearFlow(name="f", children=[fs.Task(name="A")]), progress=False)
+    >>> print(ex.summary())
+    explored 'f': 3 plans (at most 2 injected failures of execute, revert, retry), timing=given, 3 runs
+    outcomes (plans):
+      1  FAILURE  reverted {A}; executes A=1
+      1  REVERTED reverted {A}; executes A=1
+      1  SUCCESS  reverted {}; executes A=1
+    worst cases:
+      executions   1 under no injected failure
+      reverts      1 under A.execute#1
+      reverted_set 1 under A.execute#1
+      makespan     2 under A.execute#1
+    violations: 0
+    """  # noqa: E501
 
     scenario: Scenario
     timing: str
