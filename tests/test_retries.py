@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pickle
 from typing import Any
 
 import pytest
@@ -14,6 +15,7 @@ from flowsim.retries import (
     Controller,
     ForEach,
     HistoryEntry,
+    HistoryLog,
     NoValuesLeft,
     ParameterizedForEach,
     Times,
@@ -114,3 +116,20 @@ def test_the_always_deciding_controllers() -> None:
 def test_bad_arguments_are_refused_when_made(make: Any, message: str) -> None:
     with pytest.raises(ModelError, match=f"^{message}$"):
         make()
+
+
+def test_a_view_keeps_its_own_entries_while_the_log_goes_on() -> None:
+    log = HistoryLog()
+    log.append(1)
+    view = log.view()
+    log.fail("a")  # replaces the log's last entry: the view keeps its own
+    log.append(2)  # the log's list grows past the view
+    assert len(view) == 1
+    assert view[0] == view[-1] == HistoryEntry(1) and log.view()[0] == HistoryEntry(1, ("a",))
+    for k in (1, -2):
+        with pytest.raises(IndexError) as e:
+            view[k]
+        assert str(e.value) == "history index out of range"
+    assert view != () and view != log.view() and view == (HistoryEntry(1),)
+    copied = pickle.loads(pickle.dumps(view))
+    assert copied == (HistoryEntry(1),) and type(copied) is tuple
