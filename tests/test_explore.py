@@ -252,3 +252,59 @@ def test_bad_arguments(kwargs: dict[str, object], message: str) -> None:
 def test_bad_target() -> None:
     with pytest.raises(ModelError, match="explore\\(\\) takes a scenario or a flow, got 3"):
         explore(3, progress=False)  # type: ignore[arg-type]
+
+
+def c_reverted_only_by_revert_all(result: fs.Result) -> str | None:
+    """The issue's example: smart revert never reverts C unless the failure's resolution
+    reverts everything (B's checkpoint gave up, or a failure outside it)."""
+    if result.reverts["C"] and all(
+        r.action is not fs.Decision.REVERT_ALL for r in result.resolutions
+    ):
+        return "C was reverted without a REVERT_ALL"
+    return None
+
+
+def c_never_reverted(result: fs.Result) -> str | None:
+    return "C was reverted" if result.reverts["C"] else None
+
+
+@pytest.mark.parametrize("timing", ["given", "any"])
+def test_a_property_of_your_own(timing: str) -> None:
+    blueprint = examples.load("blueprint")
+    ex = explore(
+        blueprint,
+        max_failures=2,
+        timing=timing,
+        properties=[c_reverted_only_by_revert_all],
+        progress=False,
+    )
+    assert ex.violations == () and ex.complete
+    ex = explore(
+        blueprint, max_failures=1, timing=timing, properties=[c_never_reverted], progress=False
+    )
+    first = ex.violations[0]
+    # the smallest plans that revert C, in plan order: B's second attempt fails (the
+    # checkpoint gives up: revert all); then C itself, then the checkpoint's executes
+    assert (first.rule, first.message, plan_text(first.plan)) == (
+        "property c_never_reverted",
+        "C was reverted",
+        "B.execute#2",
+    )
+    assert [plan_text(v.plan) for v in ex.violations if v.rule.startswith("property")][:4] == [
+        "B.execute#2",
+        "C.execute#1",
+        "checkpoint.retry#1",
+        "checkpoint.retry#2",
+    ]
+
+
+def test_a_property_that_raises_is_broken() -> None:
+    def broken(result: fs.Result) -> str | None:
+        raise KeyError("Z")
+
+    [v] = explore(AB, max_failures=0, properties=[broken], progress=False).violations
+    assert (v.rule, v.message) == ("property broken", "raised KeyError: 'Z'")
+    with pytest.raises(
+        ModelError, match=r"explore\(\): properties must be functions of a result, got 3"
+    ):
+        explore(AB, properties=[3], progress=False)  # type: ignore[list-item]

@@ -37,7 +37,7 @@ from flowsim.trace import Result
 
 from ._drive import _Run, clone, in_flight, key, start, step
 from ._given import Path
-from ._judge import judge
+from ._judge import Property, judge, own
 from ._plans import Failure, Kind, Plan
 from ._result import Outcome
 
@@ -75,7 +75,7 @@ def _effective(run: _Run, plan: Plan, index: Mapping[str, int]) -> bool:
     return True
 
 
-def _path(run: _Run, schedule: Schedule, problems: list[tuple[str, str]]) -> Path:
+def _path(run: _Run, schedule: Schedule, properties: Sequence[Property]) -> Path:
     result = run.result()
     names = result.compiled.names
     outcome = Outcome(
@@ -83,9 +83,9 @@ def _path(run: _Run, schedule: Schedule, problems: list[tuple[str, str]]) -> Pat
         reverted=frozenset(a for a in names if result.reverts[a]),
         executions=tuple((a, result.executions[a]) for a in names),
     )
-    problems = problems + judge(
+    problems = judge(
         run.c, result.events, result.resolutions, run.options, timing=False, finished=True
-    )
+    ) + own(result, properties)
     return Path(
         outcome,
         None,
@@ -96,7 +96,7 @@ def _path(run: _Run, schedule: Schedule, problems: list[tuple[str, str]]) -> Pat
     )
 
 
-def _through(run: _Run, schedule: Schedule) -> list[Path]:
+def _through(run: _Run, schedule: Schedule, properties: Sequence[Property]) -> list[Path]:
     """The problems of a whole run through ``run``'s state: from there, the earliest
     started work completes alone, step after step, to the end."""
     run = clone(run)
@@ -110,11 +110,17 @@ def _through(run: _Run, schedule: Schedule) -> list[Path]:
     result = run.result()
     problems = judge(
         run.c, result.events, result.resolutions, run.options, timing=False, finished=True
-    )
+    ) + own(result, properties)
     return [Path(None, None, 0, 0, [p], tuple(steps)) for p in problems]
 
 
-def run_any(planned: Scenario, plan: Plan, kinds: Sequence[Kind], budget: int) -> Searched:
+def run_any(
+    planned: Scenario,
+    plan: Plan,
+    kinds: Sequence[Kind],
+    budget: int,
+    properties: Sequence[Property] = (),
+) -> Searched:
     """Search every interleaving of the planned scenario, at most ``budget`` states."""
     c = compile(planned.flow, store=planned.store)
     index, is_retry, names = c.index, c.is_retry, c.names
@@ -137,7 +143,7 @@ def run_any(planned: Scenario, plan: Plan, kinds: Sequence[Kind], budget: int) -
         if not flight:
             final[sid] = True
             if _effective(run, plan, index):
-                out.paths.append(_path(run, schedule, []))
+                out.paths.append(_path(run, schedule, properties))
             order.append(sid)
             return
         on_path.add(sid)
@@ -151,7 +157,7 @@ def run_any(planned: Scenario, plan: Plan, kinds: Sequence[Kind], budget: int) -
             on_path.discard(sid)
             order.append(sid)
             if not grew[0]:  # a leaf of the search tree: judge a whole run through it
-                out.paths.extend(_through(run, schedule))
+                out.paths.extend(_through(run, schedule, properties))
             continue
         pick = todo.pop()
         child = clone(run)

@@ -13,6 +13,7 @@ from flowsim.errors import ModelError
 from flowsim.model import GraphFlow, LinearFlow, Scenario, UnorderedFlow
 
 from ._given import Path, run_given
+from ._judge import Property
 from ._plans import KINDS, Plan, apply_plan, check_kinds, plan_text
 from ._result import Counterexample, Exploration, Outcome, Witness
 
@@ -89,6 +90,7 @@ def explore(
     workers: int | None = _UNSET,
     max_states: int = 1_000_000,
     max_plans: int | None = None,
+    properties: Iterable[Property] = (),
     progress: bool = True,
 ) -> Exploration:
     """Run a flow under every failure plan of at most ``max_failures`` injected failures
@@ -116,6 +118,11 @@ def explore(
         reached, the exploration stops with ``complete=False`` and says how far it got.
     max_plans
         The most plans explored (``None``: no bound).
+    properties
+        Properties of your own, each a function of a run's :class:`~flowsim.Result`
+        that returns ``None`` when it holds, else a message; each broken one is a
+        violation of rule ``property <its name>``. Under ``"any"`` the result's times
+        are steps, not durations.
     progress
         A tqdm progress bar, when tqdm is installed.
 
@@ -158,6 +165,10 @@ def explore(
         ):
             raise ModelError(f"explore(): {name} must be a whole number >= 1, got {bound!r}")
     ks = check_kinds(kinds)
+    props = tuple(properties)
+    for prop in props:
+        if not callable(prop):
+            raise ModelError(f"explore(): properties must be functions of a result, got {prop!r}")
     compiled = compile(scenario.flow, store=scenario.store)
     is_retry = dict(zip(compiled.names, compiled.is_retry, strict=True))
     frontier: deque[Plan] = deque([()])
@@ -178,14 +189,14 @@ def explore(
             plan = frontier.popleft()
             planned = apply_plan(scenario, plan)
             if timing == "given":
-                paths, more, events = run_given(planned, plan, is_retry, ks)
+                paths, more, events = run_given(planned, plan, is_retry, ks, props)
                 states, transitions, tree = states + 1, transitions + events, tree + 1
                 interleavings += len(paths)
                 partial = ""
             else:
                 from ._any import run_any
 
-                got = run_any(planned, plan, ks, max_states - states)
+                got = run_any(planned, plan, ks, max_states - states, props)
                 paths, more, partial = got.paths, got.more, got.stopped
                 states, transitions, tree = (
                     states + got.states,

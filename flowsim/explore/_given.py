@@ -11,7 +11,7 @@ from flowsim.model import Scenario
 from flowsim.states import FlowState
 from flowsim.trace import Result
 
-from ._judge import judge
+from ._judge import Property, judge, own
 from ._plans import Failure, Kind, Plan, calls, extensions
 from ._result import Outcome
 
@@ -38,7 +38,11 @@ def outcome_of(result: Result) -> Outcome:
 
 
 def run_given(
-    planned: Scenario, plan: Plan, is_retry: dict[str, bool], kinds: Sequence[Kind]
+    planned: Scenario,
+    plan: Plan,
+    is_retry: dict[str, bool],
+    kinds: Sequence[Kind],
+    properties: Sequence[Property] = (),
 ) -> tuple[list[Path], set[Failure], int]:
     """Run the planned scenario once: its path (none when a failure of the plan did not
     take effect: the plan is a duplicate), the calls worth failing next, its events."""
@@ -53,7 +57,7 @@ def run_given(
         return [], set(), len(events)
     problems = judge(
         result.compiled, events, result.resolutions, result.options, timing=True, finished=True
-    )
+    ) + own(result, properties)
     if result.flow_state is FlowState.PENDING:  # pragma: no cover - never: a run ends
         problems.append(("unfinished", "the run did not end"))
     path = Path(

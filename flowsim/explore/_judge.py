@@ -3,15 +3,18 @@ the minimal-revert-set property of every resolution (as ``property_tests`` state
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from flowsim.checks import check
 from flowsim.checks.oracle import minimal_revert_set
 from flowsim.compile import CompiledFlow
 from flowsim.model import Options
-from flowsim.trace import Event, Resolution, Trace
+from flowsim.trace import Event, Resolution, Result, Trace
 
 MINIMAL = "minimal-revert-set"
+
+Property = Callable[[Result], "str | None"]
+"""A property of one run of your own: ``None`` when it holds, else a message."""
 
 
 def minimal_set_problems(
@@ -93,4 +96,28 @@ def judge(
     out.extend(
         (MINIMAL, m) for m in minimal_set_problems(events, resolutions, partial=not finished)
     )
+    return out
+
+
+def own(result: Result, properties: Sequence[Property]) -> list[tuple[str, str]]:
+    """The user's properties that ``result`` breaks, as ``(rule, message)``; the rule is
+    ``property <function name>``. A property that raises is broken, its error the
+    message.
+
+    >>> import flowsim as fs
+    >>> r = fs.simulate(fs.LinearFlow(name="f", children=[fs.Task(name="a")]))
+    >>> def quick(result):
+    ...     return None if result.makespan < 1 else f"took {result.makespan:g}"
+    >>> own(r, [quick])
+    [('property quick', 'took 1')]
+    """
+    out = []
+    for prop in properties:
+        name = f"property {getattr(prop, '__name__', repr(prop))}"
+        try:
+            message = prop(result)
+        except Exception as e:  # the user's code: report it, do not crash the search
+            message = f"raised {type(e).__name__}: {e}"
+        if message is not None:
+            out.append((name, str(message)))
     return out
