@@ -1377,3 +1377,34 @@ def test_a_queued_execute_whose_predecessor_was_reverted_waits_for_it_again() ->
         (6.0, "t3", "REVERTING"),
         (6.0, "t3", "REVERTED"),
     ]
+
+
+def test_the_budget_error_names_the_atom_executed_most_often() -> None:
+    def stopped(flow: LinearFlow | UnorderedFlow, budget: int) -> str:
+        with pytest.raises(EventBudgetExceeded) as e:
+            simulate(flow, event_budget=budget)
+        return str(e.value).split("fails)", 1)[1]
+
+    # nothing executed yet (an empty flow's second event): no atom to name
+    assert stopped(LinearFlow(name="e", children=[]), 1) == (
+        ". If it is just long, raise event_budget."
+    )
+    # a tie: the first in compile order
+    pair = UnorderedFlow(name="u", children=[Task(name="a"), Task(name="b")])
+    assert stopped(pair, 3) == ": 'a' was executed once. If it is just long, raise event_budget."
+    # a retry controller executed most: named alone, not as in its parent's scope
+    inner = LinearFlow(
+        name="s",
+        retry=Retry(name="R", controller=AlwaysRetry()),
+        children=[Task(name="t", fails_on="always")],
+    )
+    outer = LinearFlow(
+        name="h", retry=Retry(name="O", controller=Times(attempts=2)), children=[inner]
+    )
+    assert stopped(outer, 11) == (
+        ": 'R' was executed 2 times. If it is just long, raise event_budget."
+    )
+    assert stopped(outer, 13) == (
+        ": 't' in the scope of retry controller 'R' was executed 2 times. If it is just long, "
+        "raise event_budget."
+    )
