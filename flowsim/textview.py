@@ -19,6 +19,7 @@ flow: RUNNING@0 REVERTED@4
 
 from __future__ import annotations
 
+import bisect
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from fractions import Fraction
@@ -207,14 +208,61 @@ def timeline(result: Result, *, width: int = 60, span: float | None = None) -> s
     return "\n".join(lines)
 
 
-def _resolution(r: Resolution) -> str:
+#: What became of an atom of a resolution's scope, in the order a summary lists them.
+_OUTCOMES = ("reverted", "revert failed", "still reverting", "not reverted", "nothing to revert")
+
+
+def _outcomes(result: Result) -> list[dict[str, str]]:
+    """For each resolution, what became of each atom of its scope (one of :data:`_OUTCOMES`).
+
+    An atom had something to revert when an execute of it started before the failure and
+    was not reverted before it; that execute's revert (the atom's next work) is then the
+    one the resolution asked for, and its end says whether it was reverted, its revert
+    failed or the trace ended first; with no revert after it, it was never reverted (the
+    flow stopped first, after a revert failure, or the trace ended). The same rule as the
+    interactive timeline's "reverted by".
+    """
+    seqs: dict[str, list[int]] = {}
+    work: dict[str, list[Span]] = {}
+    for span in sorted(spans(result.events), key=lambda span: span.seq):
+        seqs.setdefault(span.name, []).append(span.seq)
+        work.setdefault(span.name, []).append(span)
+    out = []
+    for r in result.resolutions:
+        got = {}
+        for name in r.scope:
+            mine = work.get(name, [])
+            k = bisect.bisect_left(seqs.get(name, []), r.seq)  # mine[:k] started before r
+            if k == 0 or mine[k - 1].revert:
+                got[name] = "nothing to revert"
+                continue
+            undo = mine[k] if k < len(mine) and mine[k].revert else None
+            if undo is None:
+                got[name] = "not reverted"
+            elif undo.state == AtomState.REVERTED:
+                got[name] = "reverted"
+            elif undo.state == AtomState.REVERT_FAILURE:
+                got[name] = "revert failed"
+            else:
+                got[name] = "still reverting"
+        out.append(got)
+    return out
+
+
+def _resolution(r: Resolution, outcome: Mapping[str, str]) -> str:
     chain = ", ".join(f"{name}: {decision}" for name, decision in r.chain)
     text = f"t={_num(r.time)} {r.failed} failed -> {chain or 'no retry controller'}"
     last = r.chain[-1] if r.chain else None
     agrees = last is not None and last[1] == r.action and (r.retry in (None, last[0]))
     if not agrees:
         text += f" -> {r.action}" + (f" by {r.retry}" if r.retry else "")
-    return text + f"; reverted scope: {', '.join(r.scope) or '(none)'}"
+    if all(o == "reverted" for o in outcome.values()):
+        return text + f"; reverted scope: {', '.join(r.scope) or '(none)'}"
+    for kind in _OUTCOMES:
+        names = [n for n in r.scope if outcome[n] == kind]
+        if names:
+            text += f"; {kind}: {', '.join(names)}"
+    return text
 
 
 def _counts(counts: Mapping[str, int], order: Sequence[str], *, nonzero: bool) -> str:
@@ -227,7 +275,13 @@ def summary(result: Result) -> str:
 
     Flow state, makespan, wasted work (executes later reverted), busy time (over all
     workers), executions per atom, reverts per atom (non-zero only), retry controller
-    values, and one line per failure resolution.
+    values, and one line per failure resolution: the retry controllers consulted and what
+    they decided, then what became of its scope (the atoms it set to revert, in compile
+    order): ``reverted scope: ...`` when every one of them was reverted; otherwise which
+    were ``reverted``, whose ``revert failed``, which were ``still reverting`` when the
+    trace ended, which were ``not reverted`` (the flow stopped first, after a revert
+    failure, or the trace ended) and which had ``nothing to revert`` (they had not run
+    since their last revert or reset).
 
     Examples
     --------
@@ -241,6 +295,9 @@ def summary(result: Result) -> str:
     reverts: a 1
     resolutions:
       t=1 a failed -> no retry controller -> REVERT_ALL; reverted scope: a
+    >>> flow = LinearFlow(name="f", children=[Task(name="a", fails_on=[1]), Task(name="b")])
+    >>> summary(simulate(flow)).splitlines()[-1]
+    '  t=1 a failed -> no retry controller -> REVERT_ALL; reverted: a; nothing to revert: b'
     """
     names = result.compiled.names
     o = result.options
@@ -262,7 +319,10 @@ def summary(result: Result) -> str:
         lines.append(f"retry values: {'; '.join(values)}")
     if result.resolutions:
         lines.append("resolutions:")
-        lines.extend(f"  {_resolution(r)}" for r in result.resolutions)
+        outcomes = _outcomes(result)
+        lines.extend(
+            f"  {_resolution(r, o)}" for r, o in zip(result.resolutions, outcomes, strict=True)
+        )
     else:
         lines.append("resolutions: none")
     return "\n".join(lines)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from flowsim import (
@@ -134,11 +136,78 @@ def test_a_failed_revert_and_escalation() -> None:
         "reverts: t 1, c 1\n"
         "retry values: outer 1; inner 1\n"
         "resolutions:\n"
-        "  t=2 t failed -> inner: REVERT, outer: REVERT -> REVERT_ALL; reverted scope: outer, "
-        "a, inner, t, c"
-    )
+        "  t=2 t failed -> inner: REVERT, outer: REVERT -> REVERT_ALL; reverted: c; revert "
+        "failed: t; not reverted: outer, a, inner"
+    )  # t's revert failed at 3 and stopped the flow: a and the controllers stayed done
     # t's revert [2, 3] only touches c's execute [1, 2]: no overlap
     assert comparison({"run": r}).splitlines()[-1] == "run: no revert overlaps an execute"
+
+
+def resolutions(result: Result) -> list[str]:
+    lines = summary(result).splitlines()
+    return lines[lines.index("resolutions:") + 1 :]
+
+
+def test_a_resolution_names_the_atoms_that_had_not_run() -> None:
+    """b is in the checkpoint's scope but had not started when a failed: it is reset, not
+    reverted (its revert count stays 0)."""
+    flow = LinearFlow(
+        name="f",
+        retry=Retry(name="r", controller=Times(attempts=2)),
+        children=[Task(name="a", fails_on=[1]), Task(name="b")],
+    )
+    r = simulate(flow)
+    assert (r.reverts["a"], r.reverts["b"]) == (1, 0)
+    assert resolutions(r) == ["  t=1 a failed -> r: RETRY; reverted: a; nothing to revert: b"]
+
+
+def test_a_sibling_still_running_in_the_scope_is_reverted_after_it_ends() -> None:
+    """Under smart, b and c run on when a fails; each is reverted when it ends, so the
+    whole scope was reverted."""
+    flow = UnorderedFlow(
+        name="u",
+        retry=Retry(name="r", controller=Times(attempts=2)),
+        children=[
+            Task(name="a", fails_on=[1]),
+            Task(name="b", duration=3),
+            Task(name="c", duration=0.5),
+        ],
+    )
+    r = simulate(flow)
+    assert (r.reverts["a"], r.reverts["b"], r.reverts["c"]) == (1, 1, 1)
+    assert resolutions(r) == ["  t=1 a failed -> r: RETRY; reverted scope: a, b, c"]
+
+
+def test_each_resolution_names_its_own_reverts() -> None:
+    """a fails twice; each failure's resolution reverted a once, and b, which never ran
+    before either failure, had nothing to revert each time."""
+    flow = LinearFlow(
+        name="f",
+        retry=Retry(name="r", controller=Times(attempts=3)),
+        children=[Task(name="a", fails_on=[1, 2]), Task(name="b")],
+    )
+    r = simulate(flow)
+    assert (r.reverts["a"], r.reverts["b"]) == (2, 0)
+    assert resolutions(r) == [
+        "  t=1 a failed -> r: RETRY; reverted: a; nothing to revert: b",
+        "  t=3 a failed -> r: RETRY; reverted: a; nothing to revert: b",
+    ]
+
+
+def test_a_revert_the_trace_does_not_finish_is_still_reverting() -> None:
+    """A trace cut short in a revert (as a recorded run can be): the revert has no end."""
+    flow = LinearFlow(
+        name="f",
+        children=[Task(name="a"), Task(name="b", fails_on=[1], revert_duration=5)],
+    )
+    r = simulate(flow)
+    trace = r.traced()
+    cut = [e for e in trace.events if e.time <= 2]
+    assert [(e.name, str(e.state)) for e in cut[-2:]] == [("b", "FAILURE"), ("b", "REVERTING")]
+    short = dataclasses.replace(r, trace=dataclasses.replace(trace, events=tuple(cut)))
+    assert resolutions(short) == [
+        "  t=2 b failed -> no retry controller -> REVERT_ALL; still reverting: b; not reverted: a"
+    ]
 
 
 def test_several_reverts_overlapping_one_execute() -> None:
