@@ -1408,3 +1408,40 @@ def test_the_budget_error_names_the_atom_executed_most_often() -> None:
         ": 't' in the scope of retry controller 'R' was executed 2 times. If it is just long, "
         "raise event_budget."
     )
+
+
+def test_a_run_whose_makespan_or_wasted_work_alone_overflows_is_refused() -> None:
+    message = (
+        "the run's times overflow (a sum of durations is beyond the largest float, "
+        "about 1.8e308); use smaller durations (e.g. other time units)"
+    )
+    # a then b on two workers in turn (c holds worker 0 until a is done): each worker's
+    # busy time is finite, the makespan 2e308 is not
+    chain = GraphFlow(
+        name="g",
+        children=[
+            Task(name="c", duration=0.5e308),
+            Task(name="a", duration=1e308),
+            Task(name="b", duration=1e308),
+        ],
+        links=[Link(source="a", target="b")],
+    )
+    # x fails; a and b, each 1e308, are reverted: the wasted work 2e308 is not finite
+    wasted = UnorderedFlow(
+        name="u",
+        children=[
+            Task(name="a", duration=1e308),
+            Task(name="b", duration=1e308),
+            Task(name="x", duration=1.5e308, fails_on=[1]),
+        ],
+    )
+    for flow in (chain, wasted):
+        with pytest.raises(ModelError) as e:
+            simulate(flow)
+        assert str(e.value) == message
+
+
+def test_a_left_out_keyword_shows_its_default() -> None:
+    shown = {k: repr(p.default) for k, p in inspect.signature(simulate).parameters.items()}
+    assert shown["workers"] == "<scenario's, else None>"
+    assert shown["strategy"] == "<scenario's, else 'smart'>"
