@@ -1,4 +1,4 @@
-"""flowsim.explore: failure plans, timing="given", the Exploration result."""
+"""flowsim.explore: failure plans, timing="given", the Exploration result, properties."""
 
 from __future__ import annotations
 
