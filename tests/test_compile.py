@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 import pytest
 
 from flowsim import (
@@ -18,6 +20,7 @@ from flowsim import (
     compile,
 )
 from flowsim.compile import Decider, Scope
+from flowsim.errors import MissingDependencyError
 from flowsim.model import Depth
 
 
@@ -485,3 +488,19 @@ def test_the_compiled_flow_keeps_its_flow_store_and_scope_tree() -> None:
     )
     assert c.root.atoms == tuple(n for n in c.names)
     assert c.flow_of[c.index["R"]] == c.flow_of[c.index["z"]] == "s"
+
+
+def test_a_compiled_flow_shows_itself_and_names_the_extra_its_graph_needs(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    c = compile(LinearFlow(name="f", children=[Task(name="a"), Task(name="b")]))
+    assert repr(c) == "<CompiledFlow 'f': 2 atoms (2 tasks, 0 retry controllers), 1 flow, 1 edge>"
+    assert c._repr_html_() == (
+        '<div class="flowsim-compiled"><p><b>CompiledFlow</b> <code>f</code>: 2 atoms '
+        "(2 tasks, 0 retry controllers), 1 flow, 1 edge</p><ul><li>linear flow <code>f</code>"
+        "<ul><li><code>a</code></li><li><code>b</code></li></ul></li></ul></div>"
+    )
+    monkeypatch.setitem(sys.modules, "networkx", None)  # as if it were not installed
+    with pytest.raises(MissingDependencyError) as e:
+        c.to_networkx()
+    assert str(e.value) == 'CompiledFlow.to_networkx needs networkx: pip install "flowsim[plot]"'
