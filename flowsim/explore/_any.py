@@ -7,7 +7,9 @@ completions due at one time. That is every trace an engine with unknown duration
 produce under the same semantics: durations only decide which work completes first, and
 any subset of what is in flight can be made to complete first, together, by some choice
 of durations (zero-duration work included: the engine applies it in a later round at the
-same time, which is one more step here).
+same time, which is one more step here). Conversely every trace the search gives is one
+some durations give: let the work chosen at step k end at time k (each ends after it
+started, since it was in flight before step k).
 
 States reached again (the same :func:`~flowsim.explore._drive.key`) are not searched
 again. The search tree's size (every path from the start to every state, counted without
