@@ -504,3 +504,22 @@ def test_a_compiled_flow_shows_itself_and_names_the_extra_its_graph_needs(
     with pytest.raises(MissingDependencyError) as e:
         c.to_networkx()
     assert str(e.value) == 'CompiledFlow.to_networkx needs networkx: pip install "flowsim[plot]"'
+
+
+def test_a_link_into_a_child_flow_is_named_with_deciders_too() -> None:
+    # a decider makes compile build TaskFlow's node graph: its error says the same
+    flow = GraphFlow(
+        name="g",
+        children=[
+            Task(name="a"),
+            Task(name="b"),
+            LinearFlow(name="s", children=[Task(name="deep")]),
+        ],
+        links=[Link(source="a", target="b", decider=False), Link(source="a", target="deep")],
+    )
+    with pytest.raises(CompileError) as e:
+        compile(flow)
+    assert str(e.value) == (
+        "graph flow 'g': link 'a' -> 'deep': 'deep' is not a direct child of 'g' (it is in "
+        "flow 's'); links may only join direct children, so link the child flow that holds it"
+    )
