@@ -45,13 +45,14 @@ $(BENCH_STAMP): $(STAMP) pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
 	touch $(BENCH_STAMP)
 
-bench: $(BENCH_STAMP)  ## flowsim vs SimPy vs a bare heapq loop (N = 1k..1M), sweeps, linear-time check, the notebook explorer (BENCH_ARGS=--quick)
+bench: $(BENCH_STAMP)  ## flowsim vs SimPy vs a bare heapq loop (N = 1k..1M), sweeps, linear-time check, the notebook explorer, exhaustive explore (BENCH_ARGS=--quick)
 	$(BIN)/python benchmarks/run.py $(BENCH_ARGS)
 	$(BIN)/python benchmarks/small_bench.py $(if $(findstring --quick,$(BENCH_ARGS)),--quick)
 	$(BIN)/python benchmarks/strategies_bench.py $(if $(findstring --quick,$(BENCH_ARGS)),--quick)
 	$(BIN)/python benchmarks/sweep_bench.py
 	$(BIN)/python benchmarks/check_bench.py $(if $(findstring --quick,$(BENCH_ARGS)),--quick)
 	$(BIN)/python benchmarks/explorer_bench.py $(if $(findstring --quick,$(BENCH_ARGS)),--quick)
+	$(BIN)/python benchmarks/explore_bench.py $(if $(findstring --quick,$(BENCH_ARGS)),--quick)
 
 DOCS_STAMP := $(VENV)/.installed-docs
 

@@ -46,7 +46,7 @@ def test_a_drifted_key_table_fails_the_build(monkeypatch: pytest.MonkeyPatch) ->
 
 def test_the_cli_reference_has_every_subcommand() -> None:
     text = hooks().cli_reference()
-    for name in ("demo", "run", "check", "sweep", "from-taskflow"):
+    for name in ("demo", "run", "check", "list", "sweep", "explore", "from-taskflow"):
         assert f"## `flowsim {name}`" in text
         assert f"usage: flowsim {name}" in text
 
