@@ -1,6 +1,7 @@
 """mkdocs hooks: the pages that are generated from the code, so that they cannot drift.
 
-- ``index.md`` is README.md, its links rewritten for the site.
+- ``index.md`` is README.md, and ``contributing.md`` CONTRIBUTING.md, their links
+  rewritten for the site.
 - ``<!-- generated: cli-reference -->`` becomes the help of every ``flowsim`` subcommand,
   from the argparse parser itself.
 - ``<!-- generated: scenario-keys -->`` becomes the table of every key a scenario file may
@@ -60,16 +61,26 @@ def cli_reference() -> str:
     return "\n".join(out)
 
 
-def readme() -> str:
-    text = (ROOT / "README.md").read_text(encoding="utf-8")
+def _site_links(text: str) -> str:
+    """Links of a page at the top of the repository, rewritten for the site's docs/."""
     text = text.replace("](docs/", "](").replace("](CHANGELOG.md)", "](changelog.md)")
-    text = re.sub(r"\(\[LICENSE\]\(LICENSE\)\)", "(LICENSE in the repository)", text)
-    return text
+    text = text.replace("](CONTRIBUTING.md)", "](contributing.md)")
+    return re.sub(r"\(\[LICENSE\]\(LICENSE\)\)", "(LICENSE in the repository)", text)
+
+
+def readme() -> str:
+    return _site_links((ROOT / "README.md").read_text(encoding="utf-8"))
+
+
+def contributing() -> str:
+    return _site_links((ROOT / "CONTRIBUTING.md").read_text(encoding="utf-8"))
 
 
 def on_page_markdown(markdown: str, page: Any, **kwargs: Any) -> str:
     if page.file.src_uri == "index.md":
         return readme()
+    if page.file.src_uri == "contributing.md":
+        return contributing()
     if "<!-- generated: cli-reference -->" in markdown:
         markdown = markdown.replace("<!-- generated: cli-reference -->", cli_reference())
     if "<!-- generated: scenario-keys -->" in markdown:
