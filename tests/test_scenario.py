@@ -759,3 +759,19 @@ def test_deep_nesting(tmp_path: Path) -> None:
         flow = {"kind": "linear", "name": f"f{i}", "children": [flow]}
     with pytest.raises(ScenarioError, match="nests too deeply"):
         scenario_from_dict({"flowsim": 1, "flow": flow})
+
+
+def test_a_schema_key_is_read_and_ignored_and_never_written(tmp_path: Path) -> None:
+    """Editors find a file's JSON Schema by its "$schema" key; the reader accepts a string
+    there and ignores it, and the writer does not write one."""
+    data = {"$schema": "./scenario.schema.json", **FULL}
+    path = _file(tmp_path, json.dumps(data))
+    assert load_scenario(path) == scenario_from_dict(FULL)
+    assert "$schema" not in scenario_to_dict(load_scenario(path))
+    with pytest.raises(ScenarioError) as info:
+        scenario_from_dict({**FULL, "$schema": {"url": "x"}})
+    assert (info.value.path, info.value.reason) == (
+        '$["$schema"]',
+        'expected the path or URL of a JSON Schema (a string; flowsim ignores it); got {"url": '
+        '"x"}',
+    )
