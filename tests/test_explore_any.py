@@ -127,7 +127,7 @@ def test_replay_reproduces_simulate_on_the_blueprint() -> None:
     [
         ([(2,)], "step 1 picks [2], but 2 piece(s) of work are in flight (pick some of 0..1)"),
         ([()], "step 1 picks [], but 2 piece(s) of work are in flight (pick some of 0..1)"),
-        ([(0,)], "the schedule ends after 1 steps with 1 piece(s) of work in flight"),
+        ([(0,)], "the schedule ends after 1 step(s) with 1 piece(s) of work in flight"),
     ],
 )
 def test_replay_rejects_a_bad_schedule(schedule: list[tuple[int, ...]], message: str) -> None:

@@ -115,3 +115,49 @@ def test_a_bound_is_reported(capsys: pytest.CaptureFixture[str]) -> None:
         "INCOMPLETE: max_states=3 reached: 3 plans explored, 9 more queued (plans of up to "
         "1 failures reached)"
     )
+
+
+def test_a_counterexample_and_its_schedule_replay_exactly(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    src, cx, sx = tmp_path / "loop.json", tmp_path / "cx.json", tmp_path / "sx.json"
+    src.write_text(json.dumps(LOOP), encoding="utf-8")
+    argv = ["explore", str(src), "--timing", "any", "--no-progress"]
+    assert main([*argv, "--counterexample", str(cx), "--schedule-out", str(sx)]) == 1
+    out = capsys.readouterr().out.splitlines()
+    assert out[-2:] == [f"counterexample: {cx}", f"schedule: {sx}"]
+    assert json.loads(sx.read_text(encoding="utf-8")) == {"schedule": [[0]] * 19}
+    # the run explore found, again: the budget ends it at the same step
+    assert main(["run", str(cx), "--schedule", str(sx)]) == 1
+    assert capsys.readouterr().err == (
+        f"flowsim: error: {cx}: flow 'loop': the run recorded 50 events by time 19 without "
+        "finishing; it may never end (e.g. AlwaysRetry around an atom that always fails): "
+        "'r' was executed 7 times. If it is just long, raise event_budget.\n"
+    )
+
+
+def test_run_with_a_schedule(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    plain = tmp_path / "plain.json"
+    plain.write_text("[[0], [0], [0], [0], [0], [0], [0]]", encoding="utf-8")
+    assert main(["run", "blueprint", "--schedule", str(plain)]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[1:6] == [
+        "time        0    1    2    3    4    5    6    7",
+        "A           =====..............................",
+        "checkpoint  .....=====...............=====.....  (values: 1, 2)",
+        "B           ..........xxxxxxxxxx<<<<<.....=====  (2 attempts)",
+        "C           .....==========....................",
+    ]
+    for text, message in (
+        ('[[0], ["x"]]', "a schedule must be a list of steps, each a list of whole numbers"),
+        ("[[5]]", "step 1 picks [5], but 1 piece(s) of work are in flight (pick some of 0..0)"),
+        ("[[0]]", "the schedule ends after 1 step(s) with 2 piece(s) of work in flight"),
+    ):
+        plain.write_text(text, encoding="utf-8")
+        assert main(["run", "blueprint", "--schedule", str(plain)]) == 2
+        assert capsys.readouterr().err.startswith(f"flowsim: error: {plain}: {message}")
+    argv = ["explore", "blueprint", "--schedule-out", str(tmp_path / "s.json")]
+    assert main(argv) == 2
+    assert capsys.readouterr().err == (
+        "flowsim: error: --schedule-out needs --timing any (a schedule orders its runs)\n"
+    )

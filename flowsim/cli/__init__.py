@@ -47,6 +47,7 @@ from flowsim.errors import (
     require,
 )
 from flowsim.files import load_trace
+from flowsim.files._input import read_json as _read_json
 from flowsim.model import Strategy
 from flowsim.textview import LEGEND, comparison, summary, timeline
 
@@ -159,6 +160,15 @@ def _parser() -> _Parser:
         'hover; works offline) to FILE.html; needs Bokeh: pip install "flowsim[interactive]"',
     )
     run.add_argument(
+        "--schedule",
+        metavar="SCHEDULE.json",
+        help="complete the work in flight in the order SCHEDULE.json gives instead of by "
+        "duration (a list of steps, each the list of the work in flight that completes "
+        "together, by its place in start order, 0 the earliest; flowsim explore --timing "
+        "any writes one with each counterexample): the run flowsim explore found, replayed "
+        "exactly, with step numbers for times",
+    )
+    run.add_argument(
         "--perfetto",
         metavar="FILE",
         help="write the run as a Chrome trace JSON file, to open at https://ui.perfetto.dev "
@@ -242,6 +252,25 @@ def _outputs(args: argparse.Namespace) -> _Outputs:
     return out
 
 
+def _schedule_arg(path: str) -> list[list[int]]:
+    """The schedule in the JSON file ``path``: a list of steps, each a list of ints."""
+    data: Any = _read_json(path, "schedule file")
+    if isinstance(data, dict) and set(data) == {"schedule"}:
+        data = data["schedule"]
+    ok = isinstance(data, list) and all(
+        isinstance(step, list)
+        and all(isinstance(k, int) and not isinstance(k, bool) for k in step)
+        for step in data
+    )
+    if not ok:
+        raise ScenarioError(
+            "a schedule must be a list of steps, each a list of whole numbers (the work in "
+            'flight that completes together), e.g. [[0], [1, 2]], or {"schedule": [...]}',
+            where=path,
+        )
+    return [list(step) for step in data]
+
+
 def _run(args: argparse.Namespace) -> int:
     overrides = _overrides(args)
     _check_positive("--event-budget", args.event_budget, "omit it for the default budget")
@@ -253,8 +282,18 @@ def _run(args: argparse.Namespace) -> int:
         require("bokeh", what="--html", extra="interactive", library="Bokeh")
         from flowsim.plot import interactive
     scenario = _scenario_arg(args.scenario)
+    schedule = None if args.schedule is None else _schedule_arg(args.schedule)
     try:
-        result = simulate(scenario, **overrides)
+        if schedule is None:
+            result = simulate(scenario, **overrides)
+        else:
+            from flowsim.explore import replay
+
+            scenario = replace(scenario, options=replace(scenario.options, **overrides))
+            try:
+                result = replay(scenario, schedule)
+            except ScenarioError as exc:  # a step that does not fit: name the file
+                raise ScenarioError(exc.reason, where=args.schedule) from None
     except (EventBudgetExceeded, ScenarioError):
         raise
     except FlowsimError as exc:  # a ModelError or CompileError: name the scenario

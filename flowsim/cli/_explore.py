@@ -69,6 +69,13 @@ def add_parser(commands: argparse._SubParsersAction[Any]) -> None:
         metavar="FILE",
         help="write the smallest counterexample as a scenario file (when there is one)",
     )
+    p.add_argument(
+        "--schedule-out",
+        default=None,
+        metavar="FILE",
+        help="with --timing any: write the smallest counterexample's schedule to FILE, to "
+        "replay it exactly with flowsim run COUNTEREXAMPLE --schedule FILE",
+    )
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(handler=_explore_command)
 
@@ -89,6 +96,10 @@ def _explore_command(args: argparse.Namespace) -> int:
     outputs = Outputs([args.scenario] if _exists(args.scenario) else [])
     if args.counterexample is not None:
         outputs.add("--counterexample", args.counterexample, "counterexample file")
+    if args.schedule_out is not None:
+        if args.timing != "any":
+            raise ScenarioError("--schedule-out needs --timing any (a schedule orders its runs)")
+        outputs.add("--schedule-out", args.schedule_out, "schedule file")
     scenario = scenario_arg(args.scenario)
     extra: dict[str, Any] = {} if args.workers is None else {"workers": args.workers}
     try:
@@ -109,10 +120,22 @@ def _explore_command(args: argparse.Namespace) -> int:
         print(json.dumps(ex.to_dict(), indent=2))
     else:
         print(ex.summary())
-    if args.counterexample is not None and ex.violations:
+    if ex.violations and (args.counterexample is not None or args.schedule_out is not None):
         first = ex.violations[0]
+        steps = [list(step) for step in first.schedule or ()]
         with outputs:
-            outputs.write(args.counterexample, lambda tmp: save_scenario(first.scenario, tmp))
+            if args.counterexample is not None:
+                outputs.write(args.counterexample, lambda tmp: save_scenario(first.scenario, tmp))
+            if args.schedule_out is not None:
+                text = json.dumps({"schedule": steps}) + "\n"
+                outputs.write(
+                    args.schedule_out, lambda tmp: tmp.write_text(text, encoding="utf-8")
+                )
         if not args.json:
-            print(f"counterexample: {args.counterexample}")
+            for flag, path in (
+                ("counterexample", args.counterexample),
+                ("schedule", args.schedule_out),
+            ):
+                if path is not None:
+                    print(f"{flag}: {path}")
     return 1 if ex.violations else 0

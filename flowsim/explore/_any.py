@@ -246,7 +246,7 @@ def replay(scenario: Scenario, schedule: Sequence[Sequence[int]]) -> Result:
         step(run, [flight[p] for p in picked], k + 1)
     if run.heap:
         raise ScenarioError(
-            f"the schedule ends after {len(schedule)} steps with {len(run.heap)} piece(s) "
+            f"the schedule ends after {len(schedule)} step(s) with {len(run.heap)} piece(s) "
             "of work in flight",
             where="schedule",
         )
