@@ -52,3 +52,18 @@ def test_readme_sweep_example(tmp_path: Path, monkeypatch: Any) -> None:
     res = namespace["res"]
     assert len(res.rows) == 600 and (tmp_path / "risk.png").read_bytes()[:4] == b"\x89PNG"
     assert sorted(p.name for p in (tmp_path / "results.parquet").iterdir())[0].startswith("_")
+
+
+def test_readme_shows_the_current_explore_output(capsys: Any) -> None:
+    from flowsim.cli import main
+    from flowsim.explore import explore
+
+    assert main(["explore", "blueprint", "--max-failures", "1", "--no-progress"]) == 0
+    assert capsys.readouterr().out.strip() in README
+    ex = explore(examples.load("blueprint"), max_failures=2, timing="any", progress=False)
+    counts = (len(ex.plans), ex.states, ex.tree, ex.interleavings, len(ex.outcomes))
+    assert counts == (26, 804, 3035, 943, 25) and ex.violations == ()
+    assert (
+        "the blueprint has 26 plans, 804 abstract states\n(3,035 paths before merging equal "
+        "states), 943 interleavings and 25 distinct outcomes,\nwith no violation"
+    ) in README
