@@ -110,6 +110,9 @@ def test_the_wheel_installed_alone_runs(venv: Path, tmp_path: Path) -> None:
     assert "flow: RUNNING@0 SUCCESS@7" in ran.stdout.splitlines()
     as_json = run(venv, "run", "blueprint", "--json", cwd=tmp_path)
     assert '  "makespan": 7.0,' in as_json.stdout.splitlines()
+    demo = run(venv, "demo", cwd=tmp_path)  # the text demo needs no extra
+    assert (demo.returncode, demo.stderr) == (0, "")
+    assert demo.stdout.splitlines()[-1] == "stop_the_world: no revert overlaps an execute"
     assert sorted(p.name for p in tmp_path.iterdir()) == []  # nothing written unasked
 
 

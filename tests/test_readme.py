@@ -36,11 +36,17 @@ def test_the_docs_scenario_is_the_bundled_blueprint() -> None:
     assert simulate(scenario).makespan == 7.0
 
 
-def test_readme_shows_the_current_demo_output(capsys: Any) -> None:
+def test_readme_shows_the_current_demo_output(
+    capsys: Any, tmp_path: Path, monkeypatch: Any
+) -> None:
     from flowsim.cli import main
 
-    assert main(["demo"]) == 0
-    assert capsys.readouterr().out.strip() in README
+    monkeypatch.chdir(tmp_path)
+    assert main(["demo", "--out", "build/demo"]) == 0
+    out = capsys.readouterr().out.strip()
+    assert out.endswith("\n\ntimeline picture: build/demo/blueprint-timeline.png")
+    assert out in README
+    assert (tmp_path / "build/demo/blueprint-timeline.png").read_bytes()[:4] == b"\x89PNG"
 
 
 def test_readme_sweep_example(tmp_path: Path, monkeypatch: Any) -> None:
