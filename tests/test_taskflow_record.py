@@ -12,6 +12,7 @@ import pytest
 import flowsim as fs
 from flowsim.checks import check, options_for
 from flowsim.errors import ModelError, ScenarioError
+from flowsim.explore import admits
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore", DeprecationWarning)
@@ -150,6 +151,18 @@ def test_the_recorded_retry_round_checks_clean_under_its_own_options(kind: str) 
         "the trace's own (recorded by taskflow)",
     )
     assert check(compiled, trace) == []  # no options=, no timing=: the trace says
+    # stronger: the real run is one of the interleavings the semantics allow, event for
+    # event (TaskFlow's threads are not flowsim's workers: those are left out)
+    scenario = fs.Scenario(flow=_sim_retry_flow(), options=trace.options)
+    assert admits(scenario, trace, workers=False) is True
+    # and a run TaskFlow did not make is not: b's revert before its failure is applied
+    swapped = list(trace.events)
+    swapped[6], swapped[7] = swapped[7], swapped[6]
+    told = admits(scenario, swapped, workers=False)
+    assert str(told) == (
+        "event #6 (b REVERTING (attempt 1)): no allowed continuation matches; allowed here: "
+        "b FAILURE (attempt 1, worker 0)"
+    )
 
 
 def test_recording_changes_nothing() -> None:
