@@ -32,7 +32,7 @@ test: lint $(STAMP)  ## every check: ruff, mypy --strict, pytest (doctests, prop
 nightly: $(STAMP)  ## the property suite with many more examples, and the rare-outcome check
 	HYPOTHESIS_PROFILE=nightly $(BIN)/pytest property_tests --hypothesis-show-statistics
 
-mutate: $(STAMP)  ## mutation testing of engine, compile, retries, checks, oracle (about 16 min; MUTANTS='flowsim.engine*' for one module)
+mutate: $(STAMP)  ## mutation testing of engine, compile, retries, checks, oracle (about 30 min on 2 cores; MUTANTS='flowsim.engine*' for one module)
 	HYPOTHESIS_PROFILE=mutation $(BIN)/mutmut run --max-children 2 $(MUTANTS)
 	$(BIN)/mutmut export-cicd-stats
 	$(BIN)/python -c "import json; s = json.load(open('mutants/mutmut-cicd-stats.json')); \
