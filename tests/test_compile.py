@@ -523,3 +523,24 @@ def test_a_link_into_a_child_flow_is_named_with_deciders_too() -> None:
         "graph flow 'g': link 'a' -> 'deep': 'deep' is not a direct child of 'g' (it is in "
         "flow 's'); links may only join direct children, so link the child flow that holds it"
     )
+
+
+def test_each_atom_knows_its_flow_with_deciders_too() -> None:
+    # a decider makes compile build TaskFlow's node graph: the same flow names come out
+    flow = GraphFlow(
+        name="g",
+        children=[
+            Task(name="a"),
+            LinearFlow(
+                name="s", retry=Retry(name="r", controller=Times()), children=[Task(name="b")]
+            ),
+            Task(name="c"),
+        ],
+        links=[Link(source="a", target="s", decider=False), Link(source="a", target="c")],
+    )
+    c = compile(flow)
+    assert (c.names, c.flow_of, c.retry_of) == (
+        ("a", "r", "b", "c"),
+        ("g", "s", "s", "g"),
+        (-1, -1, 1, -1),
+    )
