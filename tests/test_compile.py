@@ -19,7 +19,7 @@ from flowsim import (
     UnorderedFlow,
     compile,
 )
-from flowsim.compile import Decider, Scope
+from flowsim.compile import Decider, Scope, inferred_links
 from flowsim.errors import MissingDependencyError
 from flowsim.model import Depth
 
@@ -544,3 +544,15 @@ def test_each_atom_knows_its_flow_with_deciders_too() -> None:
         ("g", "s", "s", "g"),
         (-1, -1, 1, -1),
     )
+
+
+def test_an_inferred_link_names_the_first_value_that_makes_it() -> None:
+    flow = GraphFlow(
+        name="g",
+        children=[
+            Task(name="a", provides=["y", "x"]),
+            Task(name="b", requires=["y", "x"]),
+            Task(name="c", requires=["y"]),
+        ],
+    )
+    assert inferred_links(flow) == {("a", "b"): "x", ("a", "c"): "y"}
