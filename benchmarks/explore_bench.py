@@ -17,19 +17,15 @@ when a goal is not met).
 from __future__ import annotations
 
 import argparse
-import os
-import platform
-import subprocess
 import sys
-from pathlib import Path
 from time import perf_counter, process_time  # noqa: TID251 (the benchmark measures time)
+
+from run import machine
 
 import flowsim as fs
 from flowsim import examples
 from flowsim.explore import Exploration, explore
 from flowsim.retries import Times
-
-HERE = Path(__file__).resolve().parent
 
 
 def nested10() -> fs.Scenario:
@@ -51,25 +47,6 @@ def nested10() -> fs.Scenario:
     )
     flow = fs.LinearFlow(name="nested10", children=[side, fs.Task(name="notify")])
     return fs.Scenario(flow=flow, name="nested10")
-
-
-def machine() -> str:
-    cpu = platform.processor() or "unknown CPU"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    proc = subprocess.run(
-        ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=HERE
-    )
-    commit = proc.stdout.strip() or "unknown"
-    return (
-        f"Machine: {platform.platform()}, {cpu}, {os.cpu_count()} cores; "
-        f"Python {platform.python_version()}; flowsim commit {commit}"
-    )
 
 
 def measure(scenario: fs.Scenario, **kwargs: object) -> tuple[Exploration, float, float]:
