@@ -14,6 +14,7 @@ from matplotlib.axes import Axes
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch, Rectangle
 from matplotlib.patheffects import withStroke
+from matplotlib.ticker import FixedFormatter, FixedLocator
 
 from flowsim.spans import Span, critical_path, spans
 from flowsim.states import FlowState
@@ -222,7 +223,9 @@ def _draw_timeline(
     if at is not None:
         ax.axvline(at, color=COLORS["cursor"], linewidth=2, zorder=7, gid="cursor")
 
-    ax.set_yticks(range(len(labels)), labels=labels)
+    # one row label per row, made when drawn (not now): the explorer can then skip them
+    ax.yaxis.set_major_locator(FixedLocator(range(len(labels))))
+    ax.yaxis.set_major_formatter(FixedFormatter(labels))
     ax.set_ylim(max(len(labels), 1) - 0.5, -0.5)
     ax.set_xlim(left, span)
     ax.set_xlabel("time")

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.patches import FancyBboxPatch, Patch
+from matplotlib.ticker import NullLocator
 from matplotlib.transforms import Bbox
 
 from flowsim.plot import STATE_COLORS, states_at
@@ -112,8 +113,9 @@ class TimelinePicture:
         # each key, then their pixels are put back instead of drawing them again.
         legend = ax.get_legend()
         strips = self._strips.get(key)
+        rows = ax.yaxis.get_major_locator()
         if strips is not None:
-            shown += [t for t in ax.get_yticklabels() if t.get_visible()]
+            ax.yaxis.set_major_locator(NullLocator())  # (so no row label is even made)
             if legend is not None:
                 shown.append(legend)
         for artist in shown:
@@ -130,6 +132,7 @@ class TimelinePicture:
         self._background = canvas.copy_from_bbox(fig.bbox)
         for artist in shown:
             artist.set_visible(True)
+        ax.yaxis.set_major_locator(rows)  # (the figure keeps its row labels)
         self.figure, self.cursor, self._canvas, self._axes = fig, cursor, canvas, ax
         return self._draw_cursor()
 
