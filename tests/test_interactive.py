@@ -657,11 +657,26 @@ def test_show_works_in_jupyterlab_offline(browser: Browser, tmp_path: Path) -> N
 
         page.route("**/*", only_the_server)
         page.goto(f"{base}/lab/tree/t.ipynb")
-        page.locator(".jp-Notebook .jp-Cell .jp-InputArea-editor").first.click(timeout=60_000)
-        page.keyboard.press("Shift+Enter")
-        page.wait_for_function(
-            f"({CANVASES})().some(([w, h, blue]) => w >= 600 && blue > 1000)", timeout=90_000
+        page.wait_for_selector(
+            ".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=120_000
         )
+        from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+        drawn = f"({CANVASES})().some(([w, h, blue]) => w >= 600 && blue > 1000)"
+        # Run the cell (Ctrl+Enter: it stays selected) until its picture is drawn: a run
+        # asked for just after the notebook opened was sometimes lost (the cell's prompt
+        # stayed empty), in CI and here, about one time in two
+        prompts = []
+        for _ in range(4):
+            page.locator(".jp-Notebook .jp-Cell .jp-InputArea-editor").first.click(timeout=60_000)
+            page.keyboard.press("Control+Enter")
+            try:
+                page.wait_for_function(drawn, timeout=30_000)
+                break
+            except PlaywrightTimeout:
+                prompts.append(page.locator(".jp-InputPrompt").first.inner_text())
+        else:
+            pytest.fail(f"the cell's picture never appeared; its prompt after each try: {prompts}")
         x, y = page.evaluate(POINT, ["spans", 3.5, 2])
         page.mouse.move(x, y)
         page.wait_for_function(f"({TOOLTIPS})().length === 1", timeout=10_000)
