@@ -149,7 +149,9 @@ def test_run_with_a_schedule(tmp_path: Path, capsys: pytest.CaptureFixture[str])
         "C           .....==========....................",
     ]
     for text, message in (
-        ('[[0], ["x"]]', "a schedule must be a list of steps, each a list of whole numbers"),
+        ('[[0], ["x"]]', "$[1][0]: a schedule must be a list of steps, each a list of whole"),
+        ('{"schedule": [0]}', "$.schedule[0]: a schedule must be a list of steps"),
+        ('"all"', "$: a schedule must be a list of steps"),
         ("[[5]]", "step 1 picks [5], but 1 piece(s) of work are in flight (pick some of 0..0)"),
         ("[[0]]", "the schedule ends after 1 step(s) with 2 piece(s) of work in flight"),
     ):

@@ -255,18 +255,25 @@ def _outputs(args: argparse.Namespace) -> _Outputs:
 def _schedule_arg(path: str) -> list[list[int]]:
     """The schedule in the JSON file ``path``: a list of steps, each a list of ints."""
     data: Any = _read_json(path, "schedule file")
+    where = "$"
     if isinstance(data, dict) and set(data) == {"schedule"}:
-        data = data["schedule"]
-    ok = isinstance(data, list) and all(
-        isinstance(step, list)
-        and all(isinstance(k, int) and not isinstance(k, bool) for k in step)
-        for step in data
-    )
-    if not ok:
+        data, where = data["schedule"], "$.schedule"
+    bad = None if isinstance(data, list) else where
+    for k, step in enumerate(data if bad is None else ()):
+        if not isinstance(step, list):
+            bad = f"{where}[{k}]"
+        else:
+            bad = next(
+                (f"{where}[{k}][{j}]" for j, w in enumerate(step) if type(w) is not int), None
+            )
+        if bad is not None:
+            break
+    if bad is not None:
         raise ScenarioError(
             "a schedule must be a list of steps, each a list of whole numbers (the work in "
             'flight that completes together), e.g. [[0], [1, 2]], or {"schedule": [...]}',
             where=path,
+            path=bad,
         )
     return [list(step) for step in data]
 
