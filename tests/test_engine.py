@@ -1379,6 +1379,61 @@ def test_a_queued_execute_whose_predecessor_was_reverted_waits_for_it_again() ->
     ]
 
 
+def test_a_stale_queue_entry_is_skipped_when_workers_free_up_after_the_retry_round() -> None:
+    # smart revert, 3 workers: t3's success at 9 queues t0 (priority 1), but t1's failure
+    # at 9 reverts t3. While r0 reverts and retries, the workers are taken by the reverts and
+    # then by b1-b3 (priority 2), so t0's queue entry outlives the round. At 15 b1-b3 free
+    # all three workers at once; t0's entry is popped first (priority) and must be skipped
+    # until t3 has succeeded again
+    scope = GraphFlow(
+        name="s",
+        retry=Retry(name="r0", controller=Times(attempts=2), duration=3.0),
+        children=[
+            Task(name="t1", duration=6.0, fails_on=[1], revert_duration=1.0),
+            Task(name="t3", duration=6.0, revert_duration=1.0),
+            Task(name="t0", priority=1),
+        ],
+        links=[Link(source="t3", target="t0")],
+    )
+    flow = GraphFlow(
+        name="main",
+        children=[
+            scope,
+            Task(name="a", duration=10.0),
+            *(Task(name=f"b{k}", duration=5.0, priority=2) for k in (1, 2, 3)),
+        ],
+        links=[Link(source="a", target=f"b{k}") for k in (1, 2, 3)],
+    )
+    r = simulate(flow, workers=3)
+    assert [(e.time, e.name, str(e.state), e.attempt, e.worker) for e in r.events][6:] == [
+        (9.0, "t1", "FAILURE", 1, 1),
+        (9.0, "t3", "SUCCESS", 1, 2),
+        (9.0, "t1", "REVERTING", 1, 1),
+        (9.0, "t3", "REVERTING", 1, 2),
+        (10.0, "a", "SUCCESS", 1, 0),
+        (10.0, "t1", "REVERTED", 1, 1),
+        (10.0, "t3", "REVERTED", 1, 2),
+        (10.0, "r0", "RETRYING", 1, None),
+        (10.0, "t1", "PENDING", 1, None),
+        (10.0, "t3", "PENDING", 1, None),
+        (10.0, "r0", "RUNNING", 2, None),
+        (10.0, "b1", "RUNNING", 1, 0),
+        (10.0, "b2", "RUNNING", 1, 1),
+        (10.0, "b3", "RUNNING", 1, 2),
+        (13.0, "r0", "SUCCESS", 2, None),
+        (15.0, "b1", "SUCCESS", 1, 0),
+        (15.0, "b2", "SUCCESS", 1, 1),
+        (15.0, "b3", "SUCCESS", 1, 2),
+        (15.0, "t1", "RUNNING", 2, 0),
+        (15.0, "t3", "RUNNING", 2, 1),
+        (21.0, "t1", "SUCCESS", 2, 0),
+        (21.0, "t3", "SUCCESS", 2, 1),
+        (21.0, "t0", "RUNNING", 1, 0),
+        (22.0, "t0", "SUCCESS", 1, 0),
+        (22.0, "main", "SUCCESS", None, None),
+    ]
+
+
 def test_the_budget_error_names_the_atom_executed_most_often() -> None:
     def stopped(flow: LinearFlow | UnorderedFlow, budget: int) -> str:
         with pytest.raises(EventBudgetExceeded) as e:
