@@ -12,7 +12,33 @@ some durations give: let the work chosen at step k end at time k (each ends afte
 started, since it was in flight before step k).
 
 States reached again (the same :func:`~flowsim.explore._drive.key`) are not searched
-again. The search tree's size (every path from the start to every state, counted without
+again.
+
+The partial-order reduction: completions that commute are not also tried together. Let
+``S`` be a choice of two or more pieces of work, none of which fails, and ``a`` one of
+them whose completion alone is *quiet*: it succeeds, and the step changes no atom's
+state or intention but ``a``'s, starts no work, and leaves the flow's state and the
+halted / draining / retained flags as they were. Then completing ``S`` together reaches
+the same state as completing ``a`` and then the rest of ``S``: a success's completion
+only sets its own atom's state, frees its worker and counts down and names candidates,
+which commute with the other completions; the engine's step between the two only
+checked candidates (none could start, since nothing started) and dropped queue entries
+no longer valid; and with no failure in ``S`` no resolution changes an intention in
+between, so what that step queued the step after the rest would queue, and what it
+dropped would be dropped there too. So ``S`` is not computed: its edge goes to the state
+the state after ``a`` reaches by the rest of ``S`` (a state's single completions are
+tried before its larger choices), and ``spared`` counts it. The states, the tree, the
+interleavings and the outcomes are those of the unreduced search (``reduce=False``); a
+spared choice's own events (the tie applied in one step) are not judged, its state is,
+on the runs through it. The property suite compares the two searches on drawn scenarios
+and, with :data:`CHECK`, computes every spared choice anyway and compares its state.
+What is not
+reduced: orders of single completions (``a`` then ``b`` and ``b`` then ``a`` are both
+tried; their states merge by hashing when they are equal, but with a task taking the
+lowest free worker and ties applied in start order they often are not), and choices
+with a failure in them.
+
+The search tree's size (every path from the start to every state, counted without
 merging) is computed afterwards over the graph of states, as is the number of complete
 interleavings (paths to a final state).
 
@@ -37,13 +63,18 @@ from flowsim.errors import FlowsimError, ScenarioError
 from flowsim.model import Scenario
 from flowsim.trace import Result
 
-from ._drive import _Run, clone, in_flight, key, start, step
+from ._drive import Entry, _Run, clone, in_flight, key, start, step
 from ._given import Path
 from ._judge import Property, judge, own
 from ._plans import Failure, Kind, Plan
 from ._result import Outcome
 
 Schedule = tuple[tuple[int, ...], ...]
+Pick = tuple[int, ...]
+
+CHECK = False
+"""Compute every choice the reduction spares too, and raise if its state is not the one
+the reduction assumed (the property suite sets it)."""
 
 
 @dataclass
@@ -54,6 +85,7 @@ class Searched:
     more: set[Failure] = field(default_factory=set)
     states: int = 0
     transitions: int = 0
+    spared: int = 0
     tree: int = 0
     interleavings: int = 0
     stopped: str = ""
@@ -122,8 +154,10 @@ def run_any(
     kinds: Sequence[Kind],
     budget: int,
     properties: Sequence[Property] = (),
+    reduce: bool = True,
 ) -> Searched:
-    """Search every interleaving of the planned scenario, at most ``budget`` states."""
+    """Search every interleaving of the planned scenario, at most ``budget`` states
+    (``reduce``: with the partial-order reduction)."""
     c = compile(planned.flow, store=planned.store)
     index, is_retry, names = c.index, c.is_retry, c.names
     out = Searched()
@@ -134,11 +168,14 @@ def run_any(
         return out
     ids: dict[object, int] = {key(root): 0}
     succ: list[list[int]] = [[]]
+    edges: list[dict[Pick, int]] = [{}]  # each state's choices computed, to their states
+    spared: dict[tuple[int, Pick], tuple[int, Pick]] = {}  # (state, S) -> (after a, rest)
     final: list[bool] = [False]
     order: list[int] = []  # postorder
     on_path: set[int] = {0}
-    # a frame: (state id, run, schedule to it, its choices left, whether it found a new state)
-    frames: list[tuple[int, _Run, Schedule, list[tuple[int, ...]], list[bool]]] = []
+    # a frame: (state id, run, schedule to it, its choices left, whether it found a new
+    # state, its quiet singles: the place of each in flight to the state it reaches)
+    frames: list[tuple[int, _Run, Schedule, list[Pick], list[bool], dict[int, int]]] = []
 
     def push(sid: int, run: _Run, schedule: Schedule) -> None:
         flight = in_flight(run)
@@ -149,11 +186,11 @@ def run_any(
             order.append(sid)
             return
         on_path.add(sid)
-        frames.append((sid, run, schedule, choices(len(flight))[::-1], [False]))
+        frames.append((sid, run, schedule, choices(len(flight))[::-1], [False], {}))
 
     push(0, root, ())
     while frames:
-        sid, run, schedule, todo, grew = frames[-1]
+        sid, run, schedule, todo, grew, quiet = frames[-1]
         if not todo:
             frames.pop()
             on_path.discard(sid)
@@ -165,6 +202,14 @@ def run_any(
         child = clone(run)
         flight = in_flight(child)
         chosen = [flight[k] for k in pick]
+        a = next((k for k in pick if k in quiet), -1) if reduce and len(pick) > 1 else -1
+        if a >= 0 and not any(e[4] for e in chosen):
+            rest = tuple(k - (k > a) for k in pick if k != a)
+            spared[sid, pick] = (quiet[a], rest)
+            out.spared += 1
+            if CHECK:
+                _check_spared(run, chosen, pick.index(a))
+            continue
         out.transitions += 1
         try:
             done = step(child, chosen, len(schedule) + 1)
@@ -188,19 +233,29 @@ def run_any(
         if cid is not None:
             if cid in on_path:  # never: every step completes work for good
                 raise FlowsimError("internal error: the abstract state graph has a cycle")
-            succ[sid].append(cid)
-            continue
-        if len(ids) >= budget:
+        elif len(ids) >= budget:
             out.stopped = f"max_states reached ({len(ids):,} states of this plan)"
             break
+        if len(pick) == 1 and _quiet(run, child, chosen[0], done):
+            quiet[pick[0]] = cid if cid is not None else len(ids)
+        if cid is not None:
+            succ[sid].append(cid)
+            edges[sid][pick] = cid
+            continue
         cid = ids[k] = len(ids)
         succ.append([])
+        edges.append({})
         final.append(False)
         succ[sid].append(cid)
+        edges[sid][pick] = cid
         grew[0] = True
         push(cid, child, (*schedule, pick))
     out.states = len(ids)
     if not out.stopped:
+        for (sid, _), (after, rest) in spared.items():
+            target = _target(edges, spared, after, rest)
+            if target is not None:
+                succ[sid].append(target)
         paths = [0] * len(ids)  # paths from the start to each state
         paths[0] = 1
         for s in reversed(order):  # a topological order of the state graph
@@ -213,6 +268,55 @@ def run_any(
     if any(p.outcome is None and not p.problems for p in out.paths):  # pragma: no cover
         raise FlowsimError("internal error: a path without outcome or problem")
     return out
+
+
+def _quiet(run: _Run, child: _Run, chosen: Entry, done: list[tuple[int, int, bool]]) -> bool:
+    """Whether completing ``chosen`` alone took ``run`` to ``child`` quietly: it
+    succeeded, nothing started, no other atom's state or intention changed, and the
+    flow's state and flags stayed."""
+    i = chosen[2]
+    if chosen[4] or not done[0][2] or len(child.heap) != len(run.heap) - 1:
+        return False
+    if (child.flow_state, child.halted, child.draining, child.retained) != (
+        run.flow_state,
+        run.halted,
+        run.draining,
+        run.retained,
+    ):
+        return False
+    state, intent, was, meant = child.state, child.intent, run.state, run.intent
+    return all((state[j] is was[j] and intent[j] is meant[j]) or j == i for j in range(len(state)))
+
+
+def _target(
+    edges: list[dict[Pick, int]],
+    spared: dict[tuple[int, Pick], tuple[int, Pick]],
+    sid: int,
+    pick: Pick,
+) -> int | None:
+    """The state a choice from state ``sid`` reaches, through choices spared in turn
+    (``None``: its run raised, and that run's error is a violation already)."""
+    while True:
+        target = edges[sid].get(pick)
+        if target is not None or len(pick) == 1:
+            return target
+        nxt = spared.get((sid, pick))
+        if nxt is None:
+            return None
+        sid, pick = nxt
+
+
+def _check_spared(run: _Run, chosen: Sequence[Entry], a: int) -> None:
+    together = clone(run)
+    step(together, chosen, 1)
+    first = clone(run)
+    step(first, [chosen[a]], 1)
+    starts = {e[1] for e in chosen if e is not chosen[a]}
+    step(first, [e for e in in_flight(first) if e[1] in starts], 2)
+    if key(first) != key(together):
+        raise FlowsimError(
+            "internal error: the partial-order reduction spared a choice whose state differs"
+        )
 
 
 def replay(scenario: Scenario, schedule: Sequence[Sequence[int]]) -> Result:

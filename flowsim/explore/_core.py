@@ -91,6 +91,7 @@ def explore(
     max_states: int = 1_000_000,
     max_plans: int | None = None,
     properties: Iterable[Property] = (),
+    reduce: bool = True,
     progress: bool = True,
 ) -> Exploration:
     """Run a flow under every failure plan of at most ``max_failures`` injected failures
@@ -123,6 +124,11 @@ def explore(
         that returns ``None`` when it holds, else a message; each broken one is a
         violation of rule ``property <its name>``. Under ``"any"`` the result's times
         are steps, not durations.
+    reduce
+        ``"any"``: apply the partial-order reduction (completions that commute are not
+        also tried together; see :mod:`flowsim.explore._any`). ``False`` tries every
+        subset of the work in flight: the same states, outcomes and violations, more
+        transitions.
     progress
         A tqdm progress bar, when tqdm is installed.
 
@@ -175,7 +181,7 @@ def explore(
     queued: set[Plan] = {()}
     plans: list[Plan] = []
     found = _Found()
-    states = transitions = tree = interleavings = 0
+    states = transitions = spared = tree = interleavings = 0
     stopped = ""
     bar = _bar(progress)
     try:
@@ -196,11 +202,12 @@ def explore(
             else:
                 from ._any import run_any
 
-                got = run_any(planned, plan, ks, max_states - states, props)
+                got = run_any(planned, plan, ks, max_states - states, props, reduce)
                 paths, more, partial = got.paths, got.more, got.stopped
-                states, transitions, tree = (
+                states, transitions, spared, tree = (
                     states + got.states,
                     transitions + got.transitions,
+                    spared + got.spared,
                     tree + got.tree,
                 )
                 interleavings += got.interleavings
@@ -240,6 +247,7 @@ def explore(
         runs=found.runs,
         states=states,
         transitions=transitions,
+        spared=spared,
         tree=tree,
         interleavings=interleavings,
         outcomes=tuple((o, len(ps)) for o, ps in outcomes),

@@ -91,6 +91,9 @@ class Exploration:
         ``"any"``: the abstract states and the transitions explored, and the size of the
         search tree the hashing spared (states reached again are merged; ``tree`` counts
         each reach). ``"given"``: runs, events and runs.
+    spared
+        ``"any"``: the choices the partial-order reduction did not compute (completions
+        that commute, not tried together); 0 under ``"given"`` or ``reduce=False``.
     interleavings
         ``"any"``: the complete interleavings (paths to a final state, counted without
         merging) over every plan. ``"given"``: the runs.
@@ -137,6 +140,7 @@ class Exploration:
     runs: int
     states: int
     transitions: int
+    spared: int
     tree: int
     interleavings: int
     outcomes: tuple[tuple[Outcome, int], ...]
@@ -152,6 +156,12 @@ class Exploration:
         """The search tree's size over the states explored (1.0: nothing merged)."""
         return self.tree / self.states if self.states else 1.0
 
+    @property
+    def por_reduction(self) -> float:
+        """The transitions an unreduced search computes over those this one computed
+        (1.0: the partial-order reduction spared none)."""
+        return (self.transitions + self.spared) / self.transitions if self.transitions else 1.0
+
     def summary(self) -> str:
         """The outcome table, the worst cases and the violations, as text."""
         lines = [
@@ -162,8 +172,9 @@ class Exploration:
         ]
         if self.timing == "any":
             lines.append(
-                f"{self.states:,} states, {self.transitions:,} transitions, search tree "
-                f"{self.tree:,} (reduction {self.reduction:.2f}x), {self.interleavings:,} "
+                f"{self.states:,} states, {self.transitions:,} transitions (partial-order "
+                f"reduction {self.por_reduction:.2f}x: {self.spared:,} spared), search tree "
+                f"{self.tree:,} (hashing {self.reduction:.2f}x), {self.interleavings:,} "
                 "interleavings"
             )
         lines.append("" if self.complete else f"INCOMPLETE: {self.stopped}")
@@ -187,6 +198,7 @@ class Exploration:
             "runs": self.runs,
             "states": self.states,
             "transitions": self.transitions,
+            "spared": self.spared,
             "tree": self.tree,
             "interleavings": self.interleavings,
             "complete": self.complete,
