@@ -27,16 +27,19 @@ no longer valid; and with no failure in ``S`` no resolution changes an intention
 between, so what that step queued the step after the rest would queue, and what it
 dropped would be dropped there too. So ``S`` is not computed: its edge goes to the state
 the state after ``a`` reaches by the rest of ``S`` (a state's single completions are
-tried before its larger choices), and ``spared`` counts it. The states, the tree, the
-interleavings and the outcomes are those of the unreduced search (``reduce=False``); a
-spared choice's own events (the tie applied in one step) are not judged, its state is,
-on the runs through it. The property suite compares the two searches on drawn scenarios
-and, with :data:`CHECK`, computes every spared choice anyway and compares its state.
-What is not
-reduced: orders of single completions (``a`` then ``b`` and ``b`` then ``a`` are both
-tried; their states merge by hashing when they are equal, but with a task taking the
-lowest free worker and ties applied in start order they often are not), and choices
-with a failure in them.
+tried before its larger choices), and ``spared`` counts it. It follows that two quiet
+completions commute in order too: if ``a`` and ``b`` are both quiet from state ``s``,
+then ``b`` then ``a`` and ``a`` then ``b`` both reach the state of ``{a, b}`` together;
+so from the state after ``b`` the search does not compute ``a`` when ``a`` was tried
+from ``s`` before ``b`` (a sleep set, without its inheritance), and its edge goes to the
+state after ``a`` then ``b``. The states, the tree, the interleavings and the outcomes
+are those of the unreduced search (``reduce=False``); a spared choice's own events are
+not judged, its state is, on the runs through it. The property suite compares the two
+searches on drawn scenarios and, with :data:`CHECK`, computes every spared choice anyway
+and compares its state. What is not reduced: orders and ties of completions that are
+not quiet (a task takes the lowest free worker and completions due together are
+applied in start order, so such orders often reach different states; where they reach
+the same one, hashing merges it), and choices with a failure in them.
 
 The search tree's size (every path from the start to every state, counted without
 merging) is computed afterwards over the graph of states, as is the number of complete
@@ -173,11 +176,23 @@ def run_any(
     final: list[bool] = [False]
     order: list[int] = []  # postorder
     on_path: set[int] = {0}
+    checked: dict[tuple[int, Pick], object] = {}  # CHECK: a spared single's state
     # a frame: (state id, run, schedule to it, its choices left, whether it found a new
-    # state, its quiet singles: the place of each in flight to the state it reaches)
-    frames: list[tuple[int, _Run, Schedule, list[Pick], list[bool], dict[int, int]]] = []
+    # state, its quiet singles: the place of each in flight to the state it reaches, and
+    # its singles asleep: each place to the choice from another state that it equals)
+    frames: list[
+        tuple[
+            int,
+            _Run,
+            Schedule,
+            list[Pick],
+            list[bool],
+            dict[int, int],
+            dict[int, tuple[int, Pick]],
+        ]
+    ] = []
 
-    def push(sid: int, run: _Run, schedule: Schedule) -> None:
+    def push(sid: int, run: _Run, schedule: Schedule, asleep: dict[int, tuple[int, Pick]]) -> None:
         flight = in_flight(run)
         if not flight:
             final[sid] = True
@@ -186,11 +201,11 @@ def run_any(
             order.append(sid)
             return
         on_path.add(sid)
-        frames.append((sid, run, schedule, choices(len(flight))[::-1], [False], {}))
+        frames.append((sid, run, schedule, choices(len(flight))[::-1], [False], {}, asleep))
 
-    push(0, root, ())
+    push(0, root, (), {})
     while frames:
-        sid, run, schedule, todo, grew, quiet = frames[-1]
+        sid, run, schedule, todo, grew, quiet, asleep = frames[-1]
         if not todo:
             frames.pop()
             on_path.discard(sid)
@@ -209,6 +224,13 @@ def run_any(
             out.spared += 1
             if CHECK:
                 _check_spared(run, chosen, pick.index(a))
+            continue
+        if len(pick) == 1 and pick[0] in asleep:
+            spared[sid, pick] = asleep[pick[0]]
+            out.spared += 1
+            if CHECK:
+                step(child, chosen, len(schedule) + 1)
+                checked[sid, pick] = key(child)
             continue
         out.transitions += 1
         try:
@@ -236,8 +258,10 @@ def run_any(
         elif len(ids) >= budget:
             out.stopped = f"max_states reached ({len(ids):,} states of this plan)"
             break
+        b = -1
         if len(pick) == 1 and _quiet(run, child, chosen[0], done):
-            quiet[pick[0]] = cid if cid is not None else len(ids)
+            b = pick[0]
+            quiet[b] = cid if cid is not None else len(ids)
         if cid is not None:
             succ[sid].append(cid)
             edges[sid][pick] = cid
@@ -249,13 +273,22 @@ def run_any(
         succ[sid].append(cid)
         edges[sid][pick] = cid
         grew[0] = True
-        push(cid, child, (*schedule, pick))
+        # b quiet: for each quiet a tried before it, "b then a" is "a then b"
+        then_b: Pick = (b - 1,)
+        asleep_next = {a: (quiet[a], then_b) for a in quiet if a < b} if reduce and b >= 0 else {}
+        push(cid, child, (*schedule, pick), asleep_next)
     out.states = len(ids)
     if not out.stopped:
-        for (sid, _), (after, rest) in spared.items():
-            target = _target(edges, spared, after, rest)
+        for (sid, _), (via, rest) in spared.items():
+            target = _target(edges, spared, via, rest)
             if target is not None:
                 succ[sid].append(target)
+        for (sid, pick), k in checked.items():
+            if _target(edges, spared, sid, pick) != ids.get(k):
+                raise FlowsimError(
+                    "internal error: the partial-order reduction spared an order whose "
+                    "state differs"
+                )
         paths = [0] * len(ids)  # paths from the start to each state
         paths[0] = 1
         for s in reversed(order):  # a topological order of the state graph
@@ -298,7 +331,7 @@ def _target(
     (``None``: its run raised, and that run's error is a violation already)."""
     while True:
         target = edges[sid].get(pick)
-        if target is not None or len(pick) == 1:
+        if target is not None:
             return target
         nxt = spared.get((sid, pick))
         if nxt is None:
