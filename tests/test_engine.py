@@ -1434,6 +1434,35 @@ def test_a_stale_queue_entry_is_skipped_when_workers_free_up_after_the_retry_rou
     ]
 
 
+def test_a_queued_execute_put_in_scope_is_dropped_when_workers_free_up() -> None:
+    # two workers: t2 waits for one; t0's failure at 1 puts the whole flow in scope, t2
+    # included (PENDING, nothing before it). At 3 t1 succeeds and t0's revert ends, so two
+    # workers are free and t1's revert is queued: start_ready takes t1's revert and then
+    # pops t2's queue entry, which must be dropped, not executed
+    flow = UnorderedFlow(
+        name="flow",
+        children=[
+            Task(name="t0", fails_on=[1], revert_duration=2.0),
+            Task(name="t1", duration=3.0),
+            Task(name="t2"),
+        ],
+    )
+    r = simulate(flow, workers=2)
+    assert [(e.time, e.name, str(e.state), e.attempt, e.worker) for e in r.events] == [
+        (0.0, "flow", "RUNNING", None, None),
+        (0.0, "t0", "RUNNING", 1, 0),
+        (0.0, "t1", "RUNNING", 1, 1),
+        (1.0, "t0", "FAILURE", 1, 0),
+        (1.0, "t0", "REVERTING", 1, 0),
+        (3.0, "t1", "SUCCESS", 1, 1),
+        (3.0, "t0", "REVERTED", 1, 0),
+        (3.0, "t1", "REVERTING", 1, 0),
+        (4.0, "t1", "REVERTED", 1, 0),
+        (4.0, "flow", "REVERTED", None, None),
+    ]
+    assert r.executions["t2"] == 0
+
+
 def test_the_budget_error_names_the_atom_executed_most_often() -> None:
     def stopped(flow: LinearFlow | UnorderedFlow, budget: int) -> str:
         with pytest.raises(EventBudgetExceeded) as e:
