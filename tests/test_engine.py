@@ -1153,6 +1153,16 @@ def test_a_retry_round_resets_an_ignored_atom_after_its_flow() -> None:
     assert not _Run(compile(flow), Options()).lazy
 
 
+def test_a_run_without_deciders_takes_the_lazy_mode() -> None:
+    # lazy mode (readiness counts, the written-out steps) is the engine's fast path and
+    # gives the same traces as the general one (property_tests/test_engine_modes.py), so
+    # only this shows that simulate() takes it: a flow without deciders runs lazy, one
+    # with a decider (the test above) does not
+    plain = retried(Times(), Task(name="a"))
+    assert _Run(compile(plain), Options()).lazy
+    assert not _Run(compile(plain), Options(), lazy=False).lazy
+
+
 def test_a_written_out_step_skips_a_queued_task_put_in_scope_and_starts_the_next() -> None:
     # X was ready and waiting for a worker when F failed: R's RETRY put X in scope
     # (PENDING, intention REVERT), so when A2 frees a worker at 2.5 X must not start, and
