@@ -241,6 +241,7 @@ def test_progress_bar_runs(capsys: pytest.CaptureFixture[str]) -> None:
             "explore(): kinds: unknown kind 'exec'; expected some of execute, revert, retry",
         ),
         ({"max_states": 0}, "explore(): max_states must be a whole number >= 1, got 0"),
+        ({"reduce": "no"}, "explore(): reduce must be True or False, got 'no'"),
     ],
 )
 def test_bad_arguments(kwargs: dict[str, object], message: str) -> None:

@@ -125,10 +125,10 @@ def explore(
         violation of rule ``property <its name>``. Under ``"any"`` the result's times
         are steps, not durations.
     reduce
-        ``"any"``: apply the partial-order reduction (completions that commute are not
-        also tried together; see :mod:`flowsim.explore._any`). ``False`` tries every
-        subset of the work in flight: the same states, outcomes and violations, more
-        transitions.
+        ``"any"``: apply the partial-order reduction (ties and orders of completions
+        that commute are not computed again; see :mod:`flowsim.explore._any`). ``False``
+        computes every subset of the work in flight from every state: the same states,
+        tree, interleavings and outcomes, more transitions.
     progress
         A tqdm progress bar, when tqdm is installed.
 
@@ -170,6 +170,8 @@ def explore(
             isinstance(bound, bool) or not isinstance(bound, int) or bound < 1
         ):
             raise ModelError(f"explore(): {name} must be a whole number >= 1, got {bound!r}")
+    if not isinstance(reduce, bool):
+        raise ModelError(f"explore(): reduce must be True or False, got {reduce!r}")
     ks = check_kinds(kinds)
     props = tuple(properties)
     for prop in props:

@@ -92,8 +92,8 @@ class Exploration:
         search tree the hashing spared (states reached again are merged; ``tree`` counts
         each reach). ``"given"``: runs, events and runs.
     spared
-        ``"any"``: the choices the partial-order reduction did not compute (completions
-        that commute, not tried together); 0 under ``"given"`` or ``reduce=False``.
+        ``"any"``: the choices the partial-order reduction did not compute (ties and
+        orders of completions that commute); 0 under ``"given"`` or ``reduce=False``.
     interleavings
         ``"any"``: the complete interleavings (paths to a final state, counted without
         merging) over every plan. ``"given"``: the runs.
