@@ -7,7 +7,7 @@ import pytest
 import flowsim as fs
 from flowsim import examples
 from flowsim.errors import ScenarioError
-from flowsim.explore import apply_plan, explore, plan_text, replay
+from flowsim.explore import _any, apply_plan, explore, plan_text, replay
 from flowsim.explore._any import choices
 
 PAR = fs.UnorderedFlow(name="f", children=[fs.Task(name="A"), fs.Task(name="B")])
@@ -69,6 +69,35 @@ def test_the_reduction_spares_a_tie_through_any_quiet_completion_but_none_with_a
         (9, 12, 4, 26, 11),
     ]
     assert ex.outcomes == full.outcomes
+
+
+def test_a_completion_that_drops_a_stale_queue_entry_is_not_quiet(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """One worker; under a plan, t1's and r0's reverts are in flight while t2 waits with
+    a queue entry a failure made stale. t1's revert alone frees the worker, and the step
+    drops t2's entry; both together start t0's revert first and leave t2's entry queued.
+    So t1's completion is not quiet there, and the tie is computed. (The property suite
+    found this state; the reduction first counted the drop as quiet.) With every spared
+    choice computed anyway (CHECK), the reduced search matches the full one."""
+    f2 = fs.LinearFlow(
+        name="f2", children=[], retry=fs.Retry(name="r0", controller=fs.Times(attempts=2))
+    )
+    flow = fs.LinearFlow(
+        name="flow",
+        children=[
+            fs.Task(name="t0"),
+            fs.UnorderedFlow(name="f1", children=[fs.Task(name="t1"), fs.Task(name="t2"), f2]),
+        ],
+    )
+    scenario = fs.Scenario(flow=flow, options=fs.Options(workers=1))
+    monkeypatch.setattr(_any, "CHECK", True)
+    ex = explore(scenario, max_failures=1, timing="any", progress=False)
+    full = explore(scenario, max_failures=1, timing="any", reduce=False, progress=False)
+    assert [(e.states, e.tree, e.interleavings, e.outcomes) for e in (ex, full)] == [
+        (full.states, full.tree, full.interleavings, full.outcomes)
+    ] * 2
+    assert (ex.transitions + ex.spared, ex.spared > 0) == (full.transitions, True)
 
 
 def test_one_worker_leaves_one_order() -> None:

@@ -17,17 +17,20 @@ again.
 The partial-order reduction: completions that commute are not also tried together. Let
 ``S`` be a choice of two or more pieces of work, none of which fails, and ``a`` one of
 them whose completion alone is *quiet*: it succeeds, and the step changes no atom's
-state or intention but ``a``'s, starts no work, and leaves the flow's state and the
-halted / draining / retained flags as they were. Then completing ``S`` together reaches
-the same state as completing ``a`` and then the rest of ``S``: a success's completion
-only sets its own atom's state, frees its worker and counts down and names candidates,
-which commute with the other completions; the engine's step between the two only
-checked candidates (none could start, since nothing started) and dropped queue entries
-no longer valid; and with no failure in ``S`` no resolution changes an intention in
-between, so what that step queued the step after the rest would queue, and what it
-dropped would be dropped there too. So ``S`` is not computed: its edge goes to the state
-the state after ``a`` reaches by the rest of ``S`` (a state's single completions are
-tried before its larger choices), and ``spared`` counts it. It follows that two quiet
+state or intention but ``a``'s, starts no work, drops no queue entry, and leaves the
+flow's state and the halted / draining / retained flags as they were. Then completing
+``S`` together reaches the same state as completing ``a`` and then the rest of ``S``: a
+success's completion only sets its own atom's state, frees its worker and counts down
+and names candidates, which commute with the other completions; the engine's step
+between the two only checked candidates and queued some (none could start, since
+nothing started; none was dropped); and with no failure in ``S`` no resolution changes
+an intention in between, so an atom executable or revertable then still is after the
+rest, and the step after the rest finds the same queue either way. (A step that drops
+an entry no longer valid is not quiet: completing ``S`` together may start other work
+first and leave that entry in the queue, a different state.) So ``S`` is not computed:
+its edge goes to the state the state after ``a`` reaches by the rest of ``S`` (a state's
+single completions are tried before its larger choices), and ``spared`` counts it. It
+follows that two quiet
 completions commute in order too: if ``a`` and ``b`` are both quiet from state ``s``,
 then ``b`` then ``a`` and ``a`` then ``b`` both reach the state of ``{a, b}`` together;
 so from the state after ``b`` the search does not compute ``a`` when ``a`` was tried
@@ -305,11 +308,16 @@ def run_any(
 
 def _quiet(run: _Run, child: _Run, chosen: Entry, done: list[tuple[int, int, bool]]) -> bool:
     """Whether completing ``chosen`` alone took ``run`` to ``child`` quietly: it
-    succeeded, nothing started, no other atom's state or intention changed, and the
-    flow's state and flags stayed."""
+    succeeded, nothing started, no queue entry was dropped, no other atom's state or
+    intention changed, and the flow's state and flags stayed."""
     i = chosen[2]
     if chosen[4] or not done[0][2] or len(child.heap) != len(run.heap) - 1:
         return False
+    if not (
+        set(run.ready_tasks) <= set(child.ready_tasks)
+        and set(run.ready_retries) <= set(child.ready_retries)
+    ):
+        return False  # the step dropped an entry no longer valid, which a later one may not
     if (child.flow_state, child.halted, child.draining, child.retained) != (
         run.flow_state,
         run.halted,
