@@ -45,7 +45,7 @@ def test_any_reaches_every_given_run(scenario: fs.Scenario) -> None:
             assert admits(planned, run) is True
 
 
-@settings(max_examples=40)
+@settings(max_examples=150)
 @given(fst.scenarios(max_atoms=5, max_call=2))
 def test_the_partial_order_reduction_changes_only_the_transitions_computed(
     scenario: fs.Scenario,
