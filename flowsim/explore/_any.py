@@ -29,20 +29,22 @@ rest, and the step after the rest finds the same queue either way. (A step that 
 an entry no longer valid is not quiet: completing ``S`` together may start other work
 first and leave that entry in the queue, a different state.) So ``S`` is not computed:
 its edge goes to the state the state after ``a`` reaches by the rest of ``S`` (a state's
-single completions are tried before its larger choices), and ``spared`` counts it. It
-follows that two quiet
-completions commute in order too: if ``a`` and ``b`` are both quiet from state ``s``,
-then ``b`` then ``a`` and ``a`` then ``b`` both reach the state of ``{a, b}`` together;
-so from the state after ``b`` the search does not compute ``a`` when ``a`` was tried
-from ``s`` before ``b`` (a sleep set, without its inheritance), and its edge goes to the
-state after ``a`` then ``b``. The states, the tree, the interleavings and the outcomes
-are those of the unreduced search (``reduce=False``); a spared choice's own events are
-not judged, its state is, on the runs through it. The property suite compares the two
-searches on drawn scenarios and, with :data:`CHECK`, computes every spared choice anyway
-and compares its state. What is not reduced: orders and ties of completions that are
-not quiet (a task takes the lowest free worker and completions due together are
-applied in start order, so such orders often reach different states; where they reach
-the same one, hashing merges it), and choices with a failure in them.
+single completions are tried before its larger choices), and ``spared`` counts it.
+
+It follows that two quiet completions commute in order too: if ``a`` and ``b`` are both
+quiet from state ``s``, then ``b`` then ``a`` and ``a`` then ``b`` both reach the state of
+``{a, b}`` together; so from the state after ``b`` the search does not compute ``a``
+when ``a`` was tried from ``s`` before ``b`` (a sleep set, without its inheritance), and
+its edge goes to the state after ``a`` then ``b``.
+
+The states, the tree, the interleavings and the outcomes are those of the unreduced
+search (``reduce=False``); a spared choice's own events are not judged, its state is,
+on the runs through it. The property suite compares the two searches on drawn scenarios
+and, with :data:`CHECK`, computes every spared choice anyway and compares its state.
+What is not reduced: orders and ties of completions that are not quiet (a task takes
+the lowest free worker and completions due together are applied in start order, so such
+orders often reach different states; where they reach the same one, hashing merges it),
+and choices with a failure in them.
 
 The search tree's size (every path from the start to every state, counted without
 merging) is computed afterwards over the graph of states, as is the number of complete
