@@ -181,7 +181,7 @@ def run_any(
     final: list[bool] = [False]
     order: list[int] = []  # postorder
     on_path: set[int] = {0}
-    checked: dict[tuple[int, Pick], object] = {}  # CHECK: a spared single's state
+    checked: dict[tuple[int, Pick], object] = {}  # CHECK: each spared choice's state
     # a frame: (state id, run, schedule to it, its choices left, whether it found a new
     # state, its quiet singles: the place of each in flight to the state it reaches, and
     # its singles asleep: each place to the choice from another state that it equals)
@@ -219,25 +219,25 @@ def run_any(
                 out.paths.extend(_through(run, schedule, properties))
             continue
         pick = todo.pop()
-        child = clone(run)
-        flight = in_flight(child)
+        flight = in_flight(run)
         chosen = [flight[k] for k in pick]
-        a = next((k for k in pick if k in quiet), -1) if reduce and len(pick) > 1 else -1
-        if a >= 0 and not any(e[4] for e in chosen):
-            rest = tuple(k - (k > a) for k in pick if k != a)
-            spared[sid, pick] = (quiet[a], rest)
+        same: tuple[int, Pick] | None = None  # (state, choice): what the reduction says pick is
+        if len(pick) == 1:
+            same = asleep.get(pick[0])
+        elif reduce and not any(e[4] for e in chosen):
+            a = next((k for k in pick if k in quiet), -1)
+            if a >= 0:
+                same = (quiet[a], tuple(k - (k > a) for k in pick if k != a))
+        if same is not None:
+            spared[sid, pick] = same
             out.spared += 1
             if CHECK:
-                _check_spared(run, chosen, pick.index(a))
-            continue
-        if len(pick) == 1 and pick[0] in asleep:
-            spared[sid, pick] = asleep[pick[0]]
-            out.spared += 1
-            if CHECK:
-                step(child, chosen, len(schedule) + 1)
-                checked[sid, pick] = key(child)
+                computed = clone(run)
+                step(computed, chosen, len(schedule) + 1)
+                checked[sid, pick] = key(computed)
             continue
         out.transitions += 1
+        child = clone(run)
         try:
             done = step(child, chosen, len(schedule) + 1)
         except FlowsimError as e:  # the event budget: a run that may never end
@@ -288,10 +288,10 @@ def run_any(
             target = _target(edges, spared, via, rest)
             if target is not None:
                 succ[sid].append(target)
-        for (sid, pick), k in checked.items():
+        for (sid, pick), k in checked.items():  # CHECK: each spared choice's own state
             if _target(edges, spared, sid, pick) != ids.get(k):
                 raise FlowsimError(
-                    "internal error: the partial-order reduction spared an order whose "
+                    "internal error: the partial-order reduction spared a choice whose "
                     "state differs"
                 )
         paths = [0] * len(ids)  # paths from the start to each state
@@ -347,19 +347,6 @@ def _target(
         if nxt is None:
             return None
         sid, pick = nxt
-
-
-def _check_spared(run: _Run, chosen: Sequence[Entry], a: int) -> None:
-    together = clone(run)
-    step(together, chosen, 1)
-    first = clone(run)
-    step(first, [chosen[a]], 1)
-    starts = {e[1] for e in chosen if e is not chosen[a]}
-    step(first, [e for e in in_flight(first) if e[1] in starts], 2)
-    if key(first) != key(together):
-        raise FlowsimError(
-            "internal error: the partial-order reduction spared a choice whose state differs"
-        )
 
 
 def replay(scenario: Scenario, schedule: Sequence[Sequence[int]]) -> Result:
